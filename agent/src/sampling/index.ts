@@ -1,0 +1,2 @@
+export * from './agent-clock.js';
+export * from './merge-sources.js';

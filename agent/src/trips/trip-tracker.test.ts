@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TripTracker } from './trip-tracker.js';
+
+function loadCycle(name: string): number[] {
+  const url = new URL(`../../../hardware/data/drive-cycles/${name}.csv`, import.meta.url);
+  return readFileSync(url, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => Number(line.split(',')[1]));
+}
+
+// hardware/data/drive-cycles/README.md: trapezoid distances and idle seconds of each schedule.
+const CYCLES = [
+  ['udds', 11.99],
+  ['hwfet', 16.507],
+  ['us06', 12.888],
+  ['nycc', 1.898],
+] as const;
+
+describe('TripTracker distance on the EPA cycles', () => {
+  for (const [name, km] of CYCLES) {
+    it(`${name}: ${km} km within 0.1 % at 10 Hz with the engine running`, () => {
+      const speeds = loadCycle(name);
+      const tracker = new TripTracker();
+      for (let i = 0; i <= (speeds.length - 1) * 10; i++) {
+        const k = Math.floor(i / 10);
+        const f = i / 10 - k;
+        const v0 = speeds[k] ?? 0;
+        const v = v0 + ((speeds[k + 1] ?? v0) - v0) * f;
+        tracker.push('Vehicle.Powertrain.CombustionEngine.Speed', 800, i * 100);
+        tracker.push('Vehicle.Speed', v, i * 100);
+      }
+      const trip = tracker.end();
+      expect(trip).toBeDefined();
+      expect(Math.abs(trip!.distanceKm - km) / km).toBeLessThan(0.001);
+      expect(tracker.odometerKm).toBeCloseTo(trip!.distanceKm, 9);
+      expect(trip!.maxSpeedKmh).toBe(Math.max(...speeds));
+    });
+  }
+});
+
+describe('TripTracker trips', () => {
+  it('starts with the engine and ends after the engine has been off long enough', () => {
+    const t = new TripTracker({ endAfterEngineOffMs: 30_000 });
+    expect(t.push('Vehicle.Powertrain.CombustionEngine.Speed', 0, 0)).toBeUndefined();
+    expect(t.current).toBeUndefined();
+    t.push('Vehicle.Powertrain.CombustionEngine.Speed', 750, 1_000);
+    for (let s = 1; s <= 60; s++) t.push('Vehicle.Speed', 36, s * 1_000);
+    t.push('Vehicle.Speed', 0, 61_000);
+    expect(t.push('Vehicle.Powertrain.CombustionEngine.Speed', 0, 62_000)).toBeUndefined();
+    const trip = t.push('Vehicle.Powertrain.CombustionEngine.Speed', 0, 92_000);
+    expect(trip).toMatchObject({ start: 1_000, end: 92_000 });
+    expect(trip!.distanceKm).toBeCloseTo(0.59 + 0.005, 9); // 59 s at 36 km/h + the stop ramp
+    expect(t.current).toBeUndefined();
+  });
+
+  it('counts idle time with the engine on and the car stopped', () => {
+    const t = new TripTracker();
+    t.push('Vehicle.Powertrain.CombustionEngine.Speed', 750, 0);
+    for (let s = 0; s <= 10; s++) t.push('Vehicle.Speed', 0, s * 1_000);
+    expect(t.current?.idleMs).toBe(10_000);
+    expect(t.current?.movingMs).toBe(0);
+  });
+
+  it('does not integrate across a gap in the data', () => {
+    const t = new TripTracker({ maxGapMs: 5_000 });
+    t.push('Vehicle.Speed', 100, 0);
+    t.push('Vehicle.Speed', 100, 3_600_000); // an hour without data: distance unknown
+    expect(t.current?.distanceKm).toBe(0);
+  });
+
+  it('ends on standstill when the vehicle reports no engine speed', () => {
+    const t = new TripTracker({ endAfterStandstillMs: 60_000 });
+    t.push('Vehicle.Speed', 20, 0);
+    t.push('Vehicle.Speed', 0, 1_000);
+    expect(t.push('Vehicle.Speed', 0, 30_000)).toBeUndefined();
+    expect(t.push('Vehicle.Speed', 0, 61_000)).toMatchObject({ start: 0, end: 61_000 });
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * Trips from engine and speed state, and distance by integrating speed (trapezoid rule): the
+ * agent cannot read the odometer over standard OBD-II, and integration of the wheel speed is
+ * what a court can check against the signed samples themselves.
+ */
+
+export interface Trip {
+  readonly start: number;
+  readonly end: number;
+  readonly distanceKm: number;
+  readonly maxSpeedKmh: number;
+  /** Time with the engine running and the vehicle stopped, ms. */
+  readonly idleMs: number;
+  /** Time with speed above zero, ms. */
+  readonly movingMs: number;
+}
+
+export interface TripOptions {
+  /** Engine speed below this counts as engine off, rpm. */
+  readonly engineOffRpm: number;
+  /** The trip ends after the engine has been off this long, ms. */
+  readonly endAfterEngineOffMs: number;
+  /** Without engine speed readings, the trip ends after standing still this long, ms. */
+  readonly endAfterStandstillMs: number;
+  /** Two speed readings further apart than this are not integrated: the gap is unknown. */
+  readonly maxGapMs: number;
+}
+
+export const DEFAULT_TRIP_OPTIONS: TripOptions = {
+  engineOffRpm: 100,
+  endAfterEngineOffMs: 30_000,
+  endAfterStandstillMs: 300_000,
+  maxGapMs: 5_000,
+};
+
+const SPEED = 'Vehicle.Speed';
+const ENGINE_SPEED = 'Vehicle.Powertrain.CombustionEngine.Speed';
+
+interface OpenTrip {
+  start: number;
+  last: number;
+  distanceKm: number;
+  maxSpeedKmh: number;
+  idleMs: number;
+  movingMs: number;
+  lastSpeed: { time: number; kmh: number } | undefined;
+  engineOn: boolean | undefined;
+  engineOffSince: number | undefined;
+  stillSince: number | undefined;
+}
+
+export class TripTracker {
+  private readonly o: TripOptions;
+  private trip: OpenTrip | undefined;
+  /** Lifetime distance, km, across trips (persisted by the agent). */
+  odometerKm: number;
+
+  constructor(options: Partial<TripOptions> = {}, odometerKm = 0) {
+    this.o = { ...DEFAULT_TRIP_OPTIONS, ...options };
+    this.odometerKm = odometerKm;
+  }
+
+  get current(): Trip | undefined {
+    return this.trip ? this.snapshot(this.trip) : undefined;
+  }
+
+  /** Feeds one reading; returns a trip when this reading ended one. */
+  push(name: string, value: number | string | boolean, time: number): Trip | undefined {
+    if (typeof value !== 'number') return undefined;
+    if (name === ENGINE_SPEED) return this.onEngine(time, value);
+    if (name === SPEED) return this.onSpeed(time, value);
+    return undefined;
+  }
+
+  /** Ends the open trip (shutdown). */
+  end(): Trip | undefined {
+    const t = this.trip;
+    this.trip = undefined;
+    return t ? this.snapshot(t) : undefined;
+  }
+
+  private onEngine(time: number, rpm: number): Trip | undefined {
+    const on = rpm >= this.o.engineOffRpm;
+    if (!this.trip) {
+      if (!on) return undefined;
+      this.trip = this.open(time);
+    }
+    const t = this.trip;
+    t.last = Math.max(t.last, time);
+    t.engineOn = on;
+    if (on) t.engineOffSince = undefined;
+    else {
+      t.engineOffSince ??= time;
+      if (time - t.engineOffSince >= this.o.endAfterEngineOffMs) return this.end();
+    }
+    return undefined;
+  }
+
+  private onSpeed(time: number, kmh: number): Trip | undefined {
+    if (!this.trip) {
+      if (kmh <= 0) return undefined;
+      this.trip = this.open(time);
+    }
+    const t = this.trip;
+    const prev = t.lastSpeed;
+    if (prev && time > prev.time && time - prev.time <= this.o.maxGapMs) {
+      const dt = time - prev.time;
+      const km = ((prev.kmh + kmh) / 2) * (dt / 3_600_000);
+      t.distanceKm += km;
+      this.odometerKm += km;
+      if (prev.kmh > 0 || kmh > 0) t.movingMs += dt;
+      else if (t.engineOn !== false) t.idleMs += dt;
+    }
+    if (!prev || time > prev.time) t.lastSpeed = { time, kmh };
+    t.last = Math.max(t.last, time);
+    t.maxSpeedKmh = Math.max(t.maxSpeedKmh, kmh);
+    if (kmh > 0) t.stillSince = undefined;
+    else {
+      t.stillSince ??= time;
+      // Only without engine readings: a car idling at a long red light is still on its trip.
+      if (t.engineOn === undefined && time - t.stillSince >= this.o.endAfterStandstillMs) {
+        return this.end();
+      }
+    }
+    return undefined;
+  }
+
+  private open(time: number): OpenTrip {
+    return {
+      start: time,
+      last: time,
+      distanceKm: 0,
+      maxSpeedKmh: 0,
+      idleMs: 0,
+      movingMs: 0,
+      lastSpeed: undefined,
+      engineOn: undefined,
+      engineOffSince: undefined,
+      stillSince: undefined,
+    };
+  }
+
+  private snapshot(t: OpenTrip): Trip {
+    return {
+      start: t.start,
+      end: t.last,
+      distanceKm: t.distanceKm,
+      maxSpeedKmh: t.maxSpeedKmh,
+      idleMs: t.idleMs,
+      movingMs: t.movingMs,
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Two linked pseudo-terminals made by socat: bytes written to one end are read at the other,
+ * with the same termios behaviour a USB serial adapter has. The simulator opens `devicePath`,
+ * the software under test opens `hostPath` as if it were /dev/ttyUSB0.
+ */
+export interface PtyPair {
+  /** The end the emulated device (ELM327, SLCAN, GNSS receiver) opens. */
+  readonly devicePath: string;
+  /** The end the client (agent, `enginechain obd`) opens. */
+  readonly hostPath: string;
+  /** Stops socat; both paths disappear. Idempotent. */
+  close(): Promise<void>;
+}
+
+export class PtyError extends Error {
+  override readonly name = 'PtyError';
+}
+
+/** Starts `socat` and resolves once both pty links exist. Needs Debian's socat on PATH. */
+export async function openPtyPair(
+  options: { dir?: string; timeoutMs?: number } = {},
+): Promise<PtyPair> {
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'enginechain-pty-'));
+  const devicePath = join(dir, 'device');
+  const hostPath = join(dir, 'host');
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      'socat',
+      [`pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,link=${hostPath}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  } catch (err) {
+    throw new PtyError('cannot start socat (apt-get install socat)', { cause: err });
+  }
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (err) =>
+      reject(new PtyError(`cannot start socat: ${err.message}`, { cause: err })),
+    ),
+  );
+
+  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+  const ready = (async () => {
+    while (!(existsSync(devicePath) && existsSync(hostPath))) {
+      if (child.exitCode !== null) throw new PtyError(`socat exited: ${stderr.trim()}`);
+      if (Date.now() > deadline) throw new PtyError('socat did not create the pty pair in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  try {
+    await Promise.race([ready, spawnError]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+
+  let closed = false;
+  return {
+    devicePath,
+    hostPath,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/run-cli.js';
+
+describe('enginechain CLI', () => {
+  it('lists its commands with --help', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const command of ['keygen', 'vin', 'obd', 'can', 'simulate']) {
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    }
+  });
+
+  it('gives --help on every command', async () => {
+    for (const command of [['keygen'], ['vin'], ['obd'], ['can', 'decode'], ['simulate']]) {
+      const r = await runCli([...command, '--help']);
+      expect(r.code, command.join(' ')).toBe(0);
+      expect(r.stdout).toContain(`Usage: enginechain ${command.join(' ')}`);
+    }
+  });
+
+  it('vin: prints what a valid VIN says', async () => {
+    const r = await runCli(['vin', '1M8GDM9AXKP042788']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(valid)');
+    expect(r.stdout).toContain('Motor Coach Industries');
+    expect(r.stdout).toContain('model year     1989');
+  });
+
+  it('vin --json: one object', async () => {
+    const r = await runCli(['vin', '--json', '1HGCM82633A004352']);
+    expect(r.code).toBe(0);
+    const v = JSON.parse(r.stdout) as {
+      valid: boolean;
+      manufacturer: string;
+      modelYears: number[];
+    };
+    expect(v).toMatchObject({ valid: true, manufacturer: 'Honda', modelYears: [2003] });
+  });
+
+  it('vin: says why an invalid VIN is invalid and exits non-zero', async () => {
+    const r = await runCli(['vin', '1M8GDM9A1KP042788']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('check digit is 1, the other characters give X');
+    const j = await runCli(['vin', '--json', '1HGCM82633A00435I']);
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stdout)).toMatchObject({ valid: false, code: 'bad-character' });
+  });
+});
