@@ -1,1 +1,1 @@
-export {};
+export * from './broker/index.js';

@@ -67,7 +67,8 @@ describe('EventDetector on the EPA drive cycles (noise off)', () => {
   it('with the default thresholds raises nothing on UDDS and HWFET, and no crash on any cycle', () => {
     expect(run(loadCycle('udds'), 10, {})).toEqual([]);
     expect(run(loadCycle('hwfet'), 10, {})).toEqual([]);
-    for (const c of CYCLES) expect(run(loadCycle(c), 10, {}).some((e) => e.type === 'crash')).toBe(false);
+    for (const c of CYCLES)
+      expect(run(loadCycle(c), 10, {}).some((e) => e.type === 'crash')).toBe(false);
   });
 
   it('reports the peak and span of a harsh run', () => {

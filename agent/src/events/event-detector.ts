@@ -50,7 +50,8 @@ export class EventDetector {
 
   constructor(thresholds: Partial<EventThresholds> = {}) {
     this.t = { ...DEFAULT_THRESHOLDS, ...thresholds };
-    if (!(this.t.harshAccelerationMs2 > 0)) throw new RangeError('harshAccelerationMs2 must be > 0');
+    if (!(this.t.harshAccelerationMs2 > 0))
+      throw new RangeError('harshAccelerationMs2 must be > 0');
     if (!(this.t.harshBrakingMs2 < 0)) throw new RangeError('harshBrakingMs2 must be < 0');
     if (!(this.t.accelWindowMs > 0)) throw new RangeError('accelWindowMs must be > 0');
     if (!(this.t.crashWindowMs > 0)) throw new RangeError('crashWindowMs must be > 0');
@@ -225,7 +226,13 @@ export class EventDetector {
     }
     for (const code of before) {
       if (!now.has(code)) {
-        out.push({ type: 'dtc-cleared', priority: 'normal', start: time, end: time, data: { code } });
+        out.push({
+          type: 'dtc-cleared',
+          priority: 'normal',
+          start: time,
+          end: time,
+          data: { code },
+        });
       }
     }
     this.dtcs = now;

@@ -1,0 +1,2 @@
+export * from './systemd-notify.js';
+export * from './metrics.js';
