@@ -4,3 +4,4 @@ export * from './trips/index.js';
 export * from './sampling/index.js';
 export * from './ops/index.js';
 export * from './config/index.js';
+export * from './batching/batch-assembler.js';

@@ -1,1 +1,2 @@
 export * from './broker/index.js';
+export * from './storage/index.js';

@@ -1,0 +1,3 @@
+export * from './ingest-store.js';
+export * from './migrations.js';
+export * from './sqlite-store.js';

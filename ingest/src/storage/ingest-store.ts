@@ -1,0 +1,173 @@
+/**
+ * What the ingestion node keeps, behind one interface so a second backend (PostgreSQL) can
+ * implement it. Methods are async for that reason even though SQLite answers synchronously.
+ * Every multi-row change that must not be half-done after a SIGKILL is one method, one
+ * transaction.
+ */
+
+export interface EnrolmentToken {
+  readonly tokenHash: Uint8Array;
+  readonly vin: string;
+  readonly owner: string | undefined;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface DeviceRecord {
+  readonly deviceId: string;
+  readonly publicKey: Uint8Array;
+  readonly vin: string;
+  readonly owner: string | undefined;
+  readonly status: 'active' | 'revoked';
+  readonly registeredAt: number;
+  readonly nextSeq: number;
+  readonly headHash: Uint8Array;
+}
+
+export interface StoredSample {
+  readonly name: string;
+  readonly time: number;
+  readonly value: number | string | boolean;
+  readonly unit: string;
+}
+
+export interface StoredEvent {
+  readonly id: number;
+  readonly deviceId: string;
+  readonly seq: number;
+  readonly vin: string;
+  readonly type: string;
+  readonly priority: string;
+  readonly start: number;
+  readonly end: number;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface AcceptedBatch {
+  readonly deviceId: string;
+  readonly seq: number;
+  readonly hash: Uint8Array;
+  /** The COSE bytes exactly as received: the evidence. */
+  readonly bytes: Uint8Array;
+  readonly vin: string;
+  readonly kind: string;
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly receivedAt: number;
+  readonly samples: readonly StoredSample[];
+  readonly events: readonly Omit<StoredEvent, 'id' | 'deviceId' | 'seq' | 'vin'>[];
+  /** Seqs this batch declares evicted on the device, which the chain may pass through. */
+  readonly declaredDrops: readonly DeclaredDrop[];
+  /** The canonical log entry for this batch and its leaf hash. */
+  readonly logEntry: Uint8Array;
+  readonly leafHash: Uint8Array;
+}
+
+export interface DeclaredDrop {
+  readonly seq: number;
+  readonly hash: Uint8Array;
+  readonly sampleCount: number;
+  readonly firstTime: number;
+  readonly lastTime: number;
+}
+
+export interface StoredBatchRow {
+  readonly deviceId: string;
+  readonly seq: number;
+  readonly hash: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly vin: string;
+  readonly kind: string;
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly receivedAt: number;
+  readonly leafIndex: number;
+}
+
+export interface HeldBatch {
+  readonly deviceId: string;
+  readonly seq: number;
+  readonly hash: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly receivedAt: number;
+}
+
+export interface CheckpointRow {
+  readonly treeSize: number;
+  readonly root: Uint8Array;
+  readonly note: string;
+  readonly createdAt: number;
+}
+
+export interface LogNodeId {
+  readonly level: number;
+  readonly index: number;
+}
+
+export interface IngestStore {
+  // Enrolment and devices
+  addEnrolmentToken(token: EnrolmentToken): Promise<void>;
+  /** Marks the token used and registers the device, atomically; undefined if unusable. */
+  registerDevice(args: {
+    tokenHash: Uint8Array;
+    deviceId: string;
+    publicKey: Uint8Array;
+    now: number;
+    logEntry: Uint8Array;
+    leafHash: Uint8Array;
+  }): Promise<
+    | { device: DeviceRecord; leafIndex: number }
+    | { error: 'unknown-token' | 'token-used' | 'token-expired' | 'device-exists' }
+  >;
+  getDevice(deviceId: string): Promise<DeviceRecord | undefined>;
+  devicesByVin(vin: string): Promise<DeviceRecord[]>;
+  /** Single-use check of an MQTT token nonce; false when it was seen before (a replay). */
+  useNonce(deviceId: string, nonce: Uint8Array, expiresAt: number, now: number): Promise<boolean>;
+
+  // Batches
+  getBatch(deviceId: string, seq: number): Promise<StoredBatchRow | undefined>;
+  /** Stores the batch, its samples and events, advances the chain head and appends the leaf. */
+  acceptBatch(batch: AcceptedBatch): Promise<{ leafIndex: number }>;
+  holdBatch(batch: HeldBatch): Promise<void>;
+  heldBatches(deviceId: string): Promise<HeldBatch[]>;
+  removeHeld(deviceId: string, seq: number): Promise<void>;
+  declaredDrop(deviceId: string, seq: number): Promise<DeclaredDrop | undefined>;
+  quarantine(args: {
+    deviceId?: string;
+    seq?: number;
+    hash: Uint8Array;
+    bytes: Uint8Array;
+    reason: string;
+    receivedAt: number;
+  }): Promise<void>;
+  recordRejection(args: {
+    at: number;
+    deviceId?: string;
+    code: string;
+    detail: string;
+  }): Promise<void>;
+  rejectionCounts(): Promise<Record<string, number>>;
+
+  // Queries
+  batchesByVin(vin: string, from: number, to: number): Promise<StoredBatchRow[]>;
+  eventById(id: number): Promise<StoredEvent | undefined>;
+  eventsByVin(vin: string): Promise<StoredEvent[]>;
+  samplesByVin(
+    vin: string,
+    from: number,
+    to: number,
+  ): Promise<(StoredSample & { deviceId: string; seq: number })[]>;
+
+  // The log
+  logSize(): Promise<number>;
+  logEntry(leafIndex: number): Promise<{ entry: Uint8Array; leafHash: Uint8Array } | undefined>;
+  /** Appends a leaf that is not a batch (registrations, revocations, key rotations). */
+  appendLogEntry(entry: Uint8Array, leafHash: Uint8Array): Promise<number>;
+  /** Node hashes of complete subtrees. */
+  getLogNodes(ids: readonly LogNodeId[]): Promise<Uint8Array[]>;
+  saveCheckpoint(row: CheckpointRow): Promise<void>;
+  latestCheckpoint(): Promise<CheckpointRow | undefined>;
+  checkpointAt(treeSize: number): Promise<CheckpointRow | undefined>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,129 @@
+/**
+ * Versioned schema migrations for the node's SQLite store. Each entry moves the schema from
+ * version i to i + 1 inside one transaction; PRAGMA user_version records where a file is.
+ * Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: devices, enrolment, evidence (original COSE bytes), decoded samples and events, the log.
+  `
+  CREATE TABLE enrolment_tokens (
+    token_hash   BLOB PRIMARY KEY,
+    vin          TEXT NOT NULL,
+    owner        TEXT,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    used_at      INTEGER,
+    device_id    TEXT
+  );
+  CREATE TABLE devices (
+    device_id     TEXT PRIMARY KEY,
+    public_key    BLOB NOT NULL,
+    vin           TEXT NOT NULL,
+    owner         TEXT,
+    status        TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+    registered_at INTEGER NOT NULL,
+    -- The chain head: the next seq the node accepts and the hash the next batch's prev must be.
+    next_seq      INTEGER NOT NULL DEFAULT 0,
+    head_hash     BLOB NOT NULL
+  );
+  CREATE INDEX devices_vin ON devices (vin);
+  CREATE TABLE auth_nonces (
+    device_id  TEXT NOT NULL,
+    nonce      BLOB NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id, nonce)
+  ) WITHOUT ROWID;
+  CREATE TABLE batches (
+    device_id    TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    hash         BLOB NOT NULL,
+    bytes        BLOB NOT NULL,
+    vin          TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    start_time   INTEGER NOT NULL,
+    end_time     INTEGER NOT NULL,
+    sample_count INTEGER NOT NULL,
+    received_at  INTEGER NOT NULL,
+    leaf_index   INTEGER NOT NULL UNIQUE,
+    PRIMARY KEY (device_id, seq)
+  );
+  CREATE INDEX batches_vin_time ON batches (vin, start_time);
+  -- Batches verified but not yet in sequence (a gap before them): kept, not logged.
+  CREATE TABLE held_batches (
+    device_id   TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    hash        BLOB NOT NULL,
+    bytes       BLOB NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+  );
+  -- Seqs a device declared evicted by its disk quota, with the hash the chain runs through.
+  CREATE TABLE declared_drops (
+    device_id    TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    hash         BLOB NOT NULL,
+    sample_count INTEGER NOT NULL,
+    first_time   INTEGER NOT NULL,
+    last_time    INTEGER NOT NULL,
+    declared_in  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+  );
+  CREATE TABLE quarantine (
+    id          INTEGER PRIMARY KEY,
+    device_id   TEXT,
+    seq         INTEGER,
+    hash        BLOB NOT NULL,
+    bytes       BLOB NOT NULL,
+    reason      TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+  );
+  CREATE TABLE rejections (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    device_id   TEXT,
+    code        TEXT NOT NULL,
+    detail      TEXT NOT NULL
+  );
+  CREATE TABLE samples (
+    device_id  TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    vin        TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    time       REAL NOT NULL,
+    value_num  REAL,
+    value_text TEXT,
+    unit       TEXT NOT NULL
+  );
+  CREATE INDEX samples_vin_name_time ON samples (vin, name, time);
+  CREATE TABLE events (
+    id         INTEGER PRIMARY KEY,
+    device_id  TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    vin        TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    priority   TEXT NOT NULL,
+    start_time REAL NOT NULL,
+    end_time   REAL NOT NULL,
+    data       TEXT NOT NULL
+  );
+  CREATE INDEX events_vin_time ON events (vin, start_time);
+  CREATE TABLE log_leaves (
+    leaf_index INTEGER PRIMARY KEY,
+    entry      BLOB NOT NULL,
+    leaf_hash  BLOB NOT NULL
+  );
+  -- Hashes of complete subtrees, (level, index) as in RFC 9162 / transparency-dev/merkle.
+  CREATE TABLE log_nodes (
+    level INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    hash  BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+  ) WITHOUT ROWID;
+  CREATE TABLE checkpoints (
+    tree_size  INTEGER PRIMARY KEY,
+    root       BLOB NOT NULL,
+    note       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+];
