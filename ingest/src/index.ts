@@ -1,2 +1,3 @@
 export * from './broker/index.js';
 export * from './storage/index.js';
+export * from './auth/index.js';

@@ -7,3 +7,4 @@ export * from './merkle/index.js';
 export * from './checkpoint/index.js';
 export * from './vin/index.js';
 export * from './signals/index.js';
+export * from './device-auth/index.js';
