@@ -8,3 +8,4 @@ export * from './checkpoint/index.js';
 export * from './vin/index.js';
 export * from './signals/index.js';
 export * from './device-auth/index.js';
+export * from './receipt/index.js';
