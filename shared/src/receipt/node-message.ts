@@ -165,7 +165,7 @@ const isText = (v: CborValue): v is string => typeof v === 'string';
  * get a verdict; a wrong key type is misuse and throws.
  */
 export function verifyNodeMessage(bytes: Uint8Array, publicKey: KeyObject): Verdict<NodeMessage> {
-  if (publicKey?.asymmetricKeyType !== 'ed25519') {
+  if (publicKey?.asymmetricKeyType !== 'ed25519' || publicKey.type !== 'public') {
     throw new WireFormatError('bad-input', 'publicKey: expected an Ed25519 public KeyObject');
   }
   if (!(bytes instanceof Uint8Array))
