@@ -9,3 +9,4 @@ export * from './vin/index.js';
 export * from './signals/index.js';
 export * from './device-auth/index.js';
 export * from './receipt/index.js';
+export * from './log-entry/index.js';

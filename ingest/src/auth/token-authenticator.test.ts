@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { createMqttToken, generateDeviceKey, leafHash, sha256 } from '@enginechain/shared';
+import { createMqttToken, generateDeviceKey, sha256 } from '@enginechain/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
 import { SqliteIngestStore } from '../storage/sqlite-store.js';
@@ -15,8 +15,7 @@ async function setup() {
   const key = generateDeviceKey();
   const tokenHash = sha256(new TextEncoder().encode('enrol'));
   await store.addEnrolmentToken({ tokenHash, vin: VIN, owner: undefined, createdAt: 0, expiresAt: Date.now() + 60_000 });
-  const entry = new TextEncoder().encode('reg');
-  await store.registerDevice({ tokenHash, deviceId: key.deviceId, publicKey: key.publicKey, now: Date.now(), logEntry: entry, leafHash: leafHash(entry) });
+  await store.registerDevice({ tokenHash, deviceId: key.deviceId, publicKey: key.publicKey, vinSalt: new Uint8Array(16), now: Date.now(), logEntry: () => new TextEncoder().encode('reg') });
   return { store, key };
 } // prettier-ignore
 

@@ -17,6 +17,7 @@ export interface DeviceRecord {
   readonly deviceId: string;
   readonly publicKey: Uint8Array;
   readonly vin: string;
+  readonly vinSalt: Uint8Array;
   readonly owner: string | undefined;
   readonly status: 'active' | 'revoked';
   readonly registeredAt: number;
@@ -112,8 +113,10 @@ export interface IngestStore {
     tokenHash: Uint8Array;
     deviceId: string;
     publicKey: Uint8Array;
+    vinSalt: Uint8Array;
     now: number;
-    logEntry: Uint8Array;
+    /** Builds the registration entry once the token (and so the VIN) is known. */
+    logEntry: (vin: string) => Uint8Array;
     leafHash: Uint8Array;
   }): Promise<
     | { device: DeviceRecord; leafIndex: number }

@@ -19,6 +19,9 @@ export const MIGRATIONS: readonly string[] = [
     device_id     TEXT PRIMARY KEY,
     public_key    BLOB NOT NULL,
     vin           TEXT NOT NULL,
+    -- The registration log entry commits to the VIN as SHA-256(tag ‖ salt ‖ VIN); evidence
+    -- reveals salt and VIN for the one vehicle it is about.
+    vin_salt      BLOB NOT NULL,
     owner         TEXT,
     status        TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
     registered_at INTEGER NOT NULL,

@@ -81,9 +81,9 @@ describe('SqliteIngestStore', () => {
       createdAt: 0,
       expiresAt: 1_000,
     });
-    const entry = new TextEncoder().encode('registration');
     const r = await s.registerDevice({
-      tokenHash, deviceId: DEVICE, publicKey: sha('pub'), now: 10, logEntry: entry, leafHash: leafHash(entry),
+      tokenHash, deviceId: DEVICE, publicKey: sha('pub'), vinSalt: new Uint8Array(16), now: 10,
+      logEntry: (vin) => new TextEncoder().encode(`registration ${vin}`),
     }); // prettier-ignore
     return { r, tokenHash };
   }
@@ -109,11 +109,11 @@ describe('SqliteIngestStore', () => {
     const s = store();
     const { r, tokenHash } = await enrolled(s);
     expect(r).toMatchObject({ leafIndex: 0, device: { deviceId: DEVICE, vin: VIN, owner: 'fleet-1', status: 'active', nextSeq: 0 } });
-    const again = await s.registerDevice({ tokenHash, deviceId: 'e'.repeat(32), publicKey: sha('x'), now: 11, logEntry: sha('y'), leafHash: sha('z') });
+    const again = await s.registerDevice({ tokenHash, deviceId: 'e'.repeat(32), publicKey: sha('x'), now: 11, vinSalt: new Uint8Array(16), logEntry: () => sha('y') });
     expect(again).toEqual({ error: 'token-used' });
     await s.addEnrolmentToken({ tokenHash: sha('old'), vin: VIN, owner: undefined, createdAt: 0, expiresAt: 5 });
-    expect(await s.registerDevice({ tokenHash: sha('old'), deviceId: 'f'.repeat(32), publicKey: sha('x'), now: 6, logEntry: sha('y'), leafHash: sha('z') })).toEqual({ error: 'token-expired' });
-    expect(await s.registerDevice({ tokenHash: sha('never'), deviceId: 'f'.repeat(32), publicKey: sha('x'), now: 6, logEntry: sha('y'), leafHash: sha('z') })).toEqual({ error: 'unknown-token' });
+    expect(await s.registerDevice({ tokenHash: sha('old'), deviceId: 'f'.repeat(32), publicKey: sha('x'), now: 6, vinSalt: new Uint8Array(16), logEntry: () => sha('y') })).toEqual({ error: 'token-expired' });
+    expect(await s.registerDevice({ tokenHash: sha('never'), deviceId: 'f'.repeat(32), publicKey: sha('x'), now: 6, vinSalt: new Uint8Array(16), logEntry: () => sha('y') })).toEqual({ error: 'unknown-token' });
     expect(await s.logSize()).toBe(1);
   }); // prettier-ignore
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { nodeHash } from '@enginechain/shared';
+import { leafHash, nodeHash } from '@enginechain/shared';
 import { MIGRATIONS } from './migrations.js';
 import type {
   AcceptedBatch,
@@ -77,9 +77,9 @@ export class SqliteIngestStore implements IngestStore {
     tokenHash: Uint8Array;
     deviceId: string;
     publicKey: Uint8Array;
+    vinSalt: Uint8Array;
     now: number;
-    logEntry: Uint8Array;
-    leafHash: Uint8Array;
+    logEntry: (vin: string) => Uint8Array;
   }): ReturnType<IngestStore['registerDevice']> {
     return this.db.transaction(() => {
       const token = this.db
@@ -96,18 +96,20 @@ export class SqliteIngestStore implements IngestStore {
         .run(args.now, args.deviceId, buf(args.tokenHash));
       this.db
         .prepare(
-          `INSERT INTO devices (device_id, public_key, vin, owner, status, registered_at, next_seq, head_hash)
-           VALUES (?, ?, ?, ?, 'active', ?, 0, ?)`,
+          `INSERT INTO devices (device_id, public_key, vin, vin_salt, owner, status, registered_at, next_seq, head_hash)
+           VALUES (?, ?, ?, ?, ?, 'active', ?, 0, ?)`,
         )
         .run(
           args.deviceId,
           buf(args.publicKey),
           token.vin,
+          buf(args.vinSalt),
           token.owner,
           args.now,
           Buffer.alloc(32),
         );
-      const leafIndex = this.appendLeafTx(args.logEntry, args.leafHash);
+      const entry = args.logEntry(token.vin as string);
+      const leafIndex = this.appendLeafTx(entry, leafHash(entry));
       const device = this.deviceRow(args.deviceId);
       if (!device) throw new StoreError('not-found', 'device vanished inside its transaction');
       return { device, leafIndex };
@@ -465,6 +467,7 @@ function toDevice(r: Row): DeviceRecord {
     deviceId: r.device_id as string,
     publicKey: u8(r.public_key),
     vin: r.vin as string,
+    vinSalt: u8(r.vin_salt),
     owner: (r.owner as string | null) ?? undefined,
     status: r.status as 'active' | 'revoked',
     registeredAt: r.registered_at as number,

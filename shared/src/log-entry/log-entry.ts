@@ -1,0 +1,161 @@
+/**
+ * The canonical entries of the driving-data sidechain (docs/merkle-log.md). Every leaf is the
+ * deterministic CBOR of one of these maps, so anyone holding an entry can recompute its leaf
+ * hash. The log is public: it carries device ids, hashes and times, never a VIN or a sample.
+ * A VIN appears only as a salted commitment that evidence opens for the one VIN it is about.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { decodeCbor } from '../cbor/decode.js';
+import { encodeCbor } from '../cbor/encode.js';
+import type { CborKey, CborValue } from '../cbor/types.js';
+import { WireFormatError } from '../cbor/wire-format-error.js';
+
+const K = {
+  type: 0,
+  deviceId: 1,
+  seq: 2,
+  batchHash: 3,
+  receivedAt: 4,
+  publicKey: 5,
+  vinCommitment: 6,
+  at: 7,
+  reason: 8,
+} as const;
+
+export interface BatchLogEntry {
+  readonly type: 'batch';
+  readonly deviceId: string;
+  readonly seq: number;
+  /** SHA-256 of the batch's COSE bytes as received. */
+  readonly batchHash: Uint8Array;
+  readonly receivedAt: number;
+}
+
+export interface RegistrationLogEntry {
+  readonly type: 'registration';
+  readonly deviceId: string;
+  /** 33-byte compressed secp256k1 public key. */
+  readonly publicKey: Uint8Array;
+  /** `vinCommitment(vin, salt)`. */
+  readonly vinCommitment: Uint8Array;
+  readonly at: number;
+}
+
+export interface RevocationLogEntry {
+  readonly type: 'revocation';
+  readonly deviceId: string;
+  readonly at: number;
+  readonly reason: string;
+}
+
+export type LogEntry = BatchLogEntry | RegistrationLogEntry | RevocationLogEntry;
+
+const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** SHA-256("ec-vin-v1" ‖ salt ‖ VIN): hides the VIN, yet binds a registration to exactly one. */
+export function vinCommitment(vin: string, salt: Uint8Array): Uint8Array {
+  if (!(salt instanceof Uint8Array) || salt.length !== 16)
+    throw new TypeError('salt: expected 16 bytes');
+  return new Uint8Array(
+    createHash('sha256').update('ec-vin-v1').update(salt).update(vin, 'utf8').digest(),
+  );
+}
+
+export function newVinSalt(): Uint8Array {
+  return new Uint8Array(randomBytes(16));
+}
+
+export function encodeLogEntry(e: LogEntry): Uint8Array {
+  if (!/^[0-9a-f]{32}$/.test(e.deviceId)) throw new TypeError('deviceId: expected 32 hex digits');
+  const m = new Map<CborKey, CborValue>([
+    [K.type, e.type],
+    [K.deviceId, unhex(e.deviceId)],
+  ]);
+  switch (e.type) {
+    case 'batch':
+      m.set(K.seq, e.seq);
+      m.set(K.batchHash, e.batchHash);
+      m.set(K.receivedAt, e.receivedAt);
+      break;
+    case 'registration':
+      m.set(K.publicKey, e.publicKey);
+      m.set(K.vinCommitment, e.vinCommitment);
+      m.set(K.at, e.at);
+      break;
+    case 'revocation':
+      m.set(K.at, e.at);
+      m.set(K.reason, e.reason);
+      break;
+  }
+  return encodeCbor(m);
+}
+
+function get(m: ReadonlyMap<CborKey, CborValue>, k: number): CborValue | undefined {
+  return m.get(k);
+}
+function uint(m: ReadonlyMap<CborKey, CborValue>, k: number, name: string): number {
+  const v = get(m, k);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new WireFormatError('bad-field', `${name}: expected an unsigned integer`);
+  return v;
+}
+function bytes(
+  m: ReadonlyMap<CborKey, CborValue>,
+  k: number,
+  name: string,
+  len: number,
+): Uint8Array {
+  const v = get(m, k);
+  if (!(v instanceof Uint8Array) || v.length !== len)
+    throw new WireFormatError('bad-field', `${name}: expected ${len} bytes`);
+  return v;
+}
+
+/** Decodes a log entry; anything but a canonical entry is a WireFormatError. */
+export function decodeLogEntry(data: Uint8Array): LogEntry {
+  const v = decodeCbor(data, { deterministic: true, maxDepth: 2, maxBytes: 4_096 });
+  if (!(v instanceof Map)) throw new WireFormatError('bad-field', 'log entry is not a map');
+  const m = v as ReadonlyMap<CborKey, CborValue>;
+  const type = get(m, K.type);
+  const deviceId = hex(bytes(m, K.deviceId, 'deviceId', 16));
+  const expectKeys = (n: number) => {
+    if (m.size !== n)
+      throw new WireFormatError(
+        'bad-field',
+        `${String(type)} entry has ${m.size} fields, expected ${n}`,
+      );
+  };
+  switch (type) {
+    case 'batch':
+      expectKeys(5);
+      return {
+        type,
+        deviceId,
+        seq: uint(m, K.seq, 'seq'),
+        batchHash: bytes(m, K.batchHash, 'batchHash', 32),
+        receivedAt: uint(m, K.receivedAt, 'receivedAt'),
+      };
+    case 'registration':
+      expectKeys(5);
+      return {
+        type,
+        deviceId,
+        publicKey: bytes(m, K.publicKey, 'publicKey', 33),
+        vinCommitment: bytes(m, K.vinCommitment, 'vinCommitment', 32),
+        at: uint(m, K.at, 'at'),
+      };
+    case 'revocation': {
+      expectKeys(4);
+      const reason = get(m, K.reason);
+      if (typeof reason !== 'string')
+        throw new WireFormatError('bad-field', 'reason: expected text');
+      return { type, deviceId, at: uint(m, K.at, 'at'), reason };
+    }
+    default:
+      throw new WireFormatError(
+        'bad-field',
+        `unknown log entry type ${JSON.stringify(String(type))}`,
+      );
+  }
+}
