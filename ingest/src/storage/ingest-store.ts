@@ -135,6 +135,14 @@ export interface IngestStore {
   heldBatches(deviceId: string): Promise<HeldBatch[]>;
   removeHeld(deviceId: string, seq: number): Promise<void>;
   declaredDrop(deviceId: string, seq: number): Promise<DeclaredDrop | undefined>;
+  /** Records drops declared by a batch that is itself still held behind a gap. */
+  recordDeclaredDrops(
+    deviceId: string,
+    declaredIn: number,
+    drops: readonly DeclaredDrop[],
+  ): Promise<void>;
+  /** Moves the chain head over a seq the device declared dropped (no batch bytes exist). */
+  skipDeclaredDrop(deviceId: string, seq: number): Promise<void>;
   quarantine(args: {
     deviceId?: string;
     seq?: number;
