@@ -1,3 +1,5 @@
 export * from './broker/index.js';
 export * from './storage/index.js';
 export * from './auth/index.js';
+export * from './pipeline/index.js';
+export * from './sidechain/index.js';

@@ -1,0 +1,3 @@
+export * from './node-keys.js';
+export * from './sidechain.js';
+export * from './receipt-dispatcher.js';

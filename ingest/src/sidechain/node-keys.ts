@@ -1,0 +1,127 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  generateSignerKey,
+  parseSignerKey,
+  rawEd25519PublicKey,
+  type Ed25519NoteSigner,
+} from '@enginechain/shared';
+
+/** The node's two keys: the super-node checkpoint key and the receipt key (both Ed25519). */
+export interface NodeKeys {
+  /** Signs checkpoints (C2SP signed-note signer). */
+  readonly checkpointSigner: Ed25519NoteSigner;
+  /** `name+hash+base64` verifier key others use to check our checkpoints. */
+  readonly checkpointVerifierKey: string;
+  /** Signs receipts and resend requests (COSE_Sign1, EdDSA). */
+  readonly receiptKey: KeyObject;
+  /** Raw 32-byte receipt public key, base64, as served and kept in agent configs. */
+  readonly receiptPublicKey: string;
+  /** True when this call created them (first start). */
+  readonly created: boolean;
+}
+
+export class NodeKeyError extends Error {
+  override readonly name = 'NodeKeyError';
+  constructor(
+    readonly code: 'insecure-permissions' | 'malformed' | 'partial',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const CHECKPOINT_KEY = 'checkpoint.key';
+const RECEIPT_KEY = 'receipt.key';
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A private key file others can read cannot vouch for the log: refuse it. */
+async function readSecret(path: string): Promise<string> {
+  const mode = (await stat(path)).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new NodeKeyError(
+      'insecure-permissions',
+      `${path}: mode ${mode.toString(8).padStart(4, '0')} lets group or others read the node key; chmod 600 it`,
+    );
+  }
+  return readFile(path, 'utf8');
+}
+
+async function writeSecret(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
+}
+
+/**
+ * Loads the node keys from `dir`, creating both (mode 0600) on first start. A folder with one
+ * key but not the other is refused rather than half-regenerated: a new checkpoint key would
+ * orphan every checkpoint already published.
+ */
+export async function loadOrCreateNodeKeys(dir: string, keyName: string): Promise<NodeKeys> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const checkpointPath = join(dir, CHECKPOINT_KEY);
+  const receiptPath = join(dir, RECEIPT_KEY);
+  const [haveCheckpoint, haveReceipt] = await Promise.all([
+    exists(checkpointPath),
+    exists(receiptPath),
+  ]);
+  let created = false;
+  if (!haveCheckpoint && !haveReceipt) {
+    const { signerKey } = generateSignerKey(keyName);
+    const { privateKey } = generateKeyPairSync('ed25519');
+    await writeSecret(checkpointPath, signerKey + '\n');
+    await writeSecret(receiptPath, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+    created = true;
+  } else if (!haveCheckpoint || !haveReceipt) {
+    throw new NodeKeyError(
+      'partial',
+      `${dir} holds only one of ${CHECKPOINT_KEY} and ${RECEIPT_KEY}; restore the other`,
+    );
+  }
+  let checkpointSigner: Ed25519NoteSigner;
+  let receiptKey: KeyObject;
+  try {
+    checkpointSigner = parseSignerKey((await readSecret(checkpointPath)).trim());
+    receiptKey = createPrivateKey(await readSecret(receiptPath));
+  } catch (err) {
+    if (err instanceof NodeKeyError) throw err;
+    throw new NodeKeyError(
+      'malformed',
+      `node keys in ${dir} cannot be read: ${(err as Error).message}`,
+    );
+  }
+  if (receiptKey.asymmetricKeyType !== 'ed25519') {
+    throw new NodeKeyError('malformed', `${receiptPath} is not an Ed25519 key`);
+  }
+  const receiptPublicKey = Buffer.from(rawEd25519PublicKey(createPublicKey(receiptKey))).toString(
+    'base64',
+  );
+  return {
+    checkpointSigner,
+    checkpointVerifierKey: checkpointSigner.verifierKey,
+    receiptKey,
+    receiptPublicKey,
+    created,
+  };
+}
