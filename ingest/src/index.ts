@@ -3,3 +3,5 @@ export * from './storage/index.js';
 export * from './auth/index.js';
 export * from './pipeline/index.js';
 export * from './sidechain/index.js';
+export * from './http/index.js';
+export * from './node/index.js';

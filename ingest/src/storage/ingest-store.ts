@@ -117,7 +117,6 @@ export interface IngestStore {
     now: number;
     /** Builds the registration entry once the token (and so the VIN) is known. */
     logEntry: (vin: string) => Uint8Array;
-    leafHash: Uint8Array;
   }): Promise<
     | { device: DeviceRecord; leafIndex: number }
     | { error: 'unknown-token' | 'token-used' | 'token-expired' | 'device-exists' }

@@ -1,0 +1,36 @@
+/**
+ * HTTP error codes of the ingestion node's API, one table (after fastify's lib/errors.js):
+ * code → status and message. Clients switch on `code`; a code never changes meaning.
+ */
+export const HTTP_ERRORS = {
+  'bad-request': { status: 400, message: 'The request does not match its schema' },
+  'unknown-token': { status: 403, message: 'The enrolment token is not known' },
+  'token-used': { status: 409, message: 'The enrolment token was already used' },
+  'token-expired': { status: 410, message: 'The enrolment token has expired' },
+  'vin-mismatch': { status: 403, message: 'The VIN is not the one the token was issued for' },
+  'bad-key': { status: 400, message: 'The public key is not a secp256k1 point' },
+  'bad-proof': { status: 403, message: 'The proof of key possession does not verify' },
+  'device-exists': { status: 409, message: 'A device with this key is already registered' },
+  'rate-limited': { status: 429, message: 'Too many requests' },
+  'not-found': { status: 404, message: 'Not found' },
+} as const;
+
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  readonly statusCode: number;
+  constructor(
+    readonly code: HttpErrorCode,
+    message?: string,
+  ) {
+    super(message ?? HTTP_ERRORS[code].message);
+    this.statusCode = HTTP_ERRORS[code].status;
+  }
+}
+
+export const errorSchema = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: { code: { type: 'string' }, message: { type: 'string' } },
+} as const;

@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The node's Prometheus metrics (served at /metrics). */
+export class IngestMetrics {
+  readonly registry = new Registry();
+  readonly accepted = new Counter({
+    name: 'enginechain_ingest_batches_accepted_total',
+    help: 'Batches verified, stored and logged',
+    registers: [this.registry],
+  });
+  readonly duplicates = new Counter({
+    name: 'enginechain_ingest_batches_duplicate_total',
+    help: 'Batches received again after they were logged',
+    registers: [this.registry],
+  });
+  readonly rejections = new Counter({
+    name: 'enginechain_ingest_rejections_total',
+    help: 'Refused, quarantined or flagged batches and refused broker operations, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly receipts = new Counter({
+    name: 'enginechain_ingest_receipts_total',
+    help: 'Signed receipts sent',
+    registers: [this.registry],
+  });
+  readonly receiptLatency = new Histogram({
+    name: 'enginechain_ingest_receive_to_receipt_seconds',
+    help: 'Time from receiving a batch to sending its receipt',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  readonly logSize = new Gauge({
+    name: 'enginechain_ingest_log_size',
+    help: 'Leaves in the sidechain log',
+    registers: [this.registry],
+  });
+  readonly checkpointTime = new Gauge({
+    name: 'enginechain_ingest_checkpoint_timestamp_seconds',
+    help: 'Unix time of the latest signed checkpoint',
+    registers: [this.registry],
+  });
+  readonly connectedDevices = new Gauge({
+    name: 'enginechain_ingest_connected_devices',
+    help: 'Devices connected to the embedded broker',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'enginechain_ingest_' });
+  }
+}

@@ -1,0 +1,124 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import {
+  batchHash,
+  buildBatchPayload,
+  createMqttToken,
+  ed25519PublicKeyFromRaw,
+  enrolmentProofMessage,
+  generateDeviceKey,
+  signBatch,
+  signEs256k,
+  verifyNodeMessage,
+  ZERO_HASH,
+  type NodeMessage,
+} from '@enginechain/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IngestNode } from './ingest-node.js';
+
+const VIN = '1HGCM82633A004352';
+
+describe('IngestNode (embedded broker, HTTP enrolment, receipts)', () => {
+  let node: IngestNode | undefined;
+  afterEach(async () => {
+    await node?.stop();
+    node = undefined;
+  });
+
+  async function startNode(dataDir = mkdtempSync(join(tmpdir(), 'enginechain-node-'))) {
+    node = await IngestNode.start({
+      dataDir,
+      mqtt: { host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: 0 },
+      checkpointIntervalMs: 100,
+      verifierThreads: 1,
+      logger: pino({ level: 'silent' }),
+    });
+    return node;
+  }
+
+  async function enrol(n: IngestNode) {
+    const key = generateDeviceKey();
+    const { token } = await n.enrolment.issueToken(VIN, 'fleet');
+    const res = await fetch(`${n.httpUrl}/v1/devices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        token,
+        vin: VIN,
+        publicKey: Buffer.from(key.publicKey).toString('base64'),
+        proof: Buffer.from(
+          signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey),
+        ).toString('base64'),
+      }),
+    });
+    return { key, token, res, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  it('enrols a device over HTTP once, then refuses the token again', async () => {
+    const n = await startNode();
+    const { key, token, res, body } = await enrol(n);
+    expect(res.status).toBe(201);
+    expect(body).toMatchObject({
+      deviceId: key.deviceId,
+      registrationLeafIndex: 0,
+      logOrigin: 'enginechain.local/sidechain',
+    });
+    expect(body.receiptPublicKey).toBe(n.keys.receiptPublicKey);
+    const again = await fetch(`${n.httpUrl}/v1/devices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, vin: VIN, publicKey: Buffer.from(key.publicKey).toString('base64'), proof: Buffer.from(signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey)).toString('base64') }),
+    }); // prettier-ignore
+    expect(again.status).toBe(409);
+    expect(await again.json()).toEqual({ code: 'token-used', message: expect.any(String) });
+    const bad = await fetch(`${n.httpUrl}/v1/devices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"token": 1}',
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { code: string }).code).toBe('bad-request');
+  });
+
+  it('takes batches over MQTT and answers each with a signed receipt once checkpointed', async () => {
+    const n = await startNode();
+    const { key } = await enrol(n);
+    const client = await mqtt.connectAsync(n.brokerUrl, {
+      username: key.deviceId,
+      password: Buffer.from(createMqttToken(key.deviceId, key.privateKey)),
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    const receipts: NodeMessage[] = [];
+    const receiptKey = ed25519PublicKeyFromRaw(Buffer.from(n.keys.receiptPublicKey, 'base64'));
+    client.on('message', (_t, payload) => {
+      const v = verifyNodeMessage(new Uint8Array(payload), receiptKey);
+      if (v.ok) receipts.push(v.value);
+    });
+    await client.subscribeAsync(`ec/v1/${key.deviceId}/receipt`, { qos: 1 });
+    let prev = ZERO_HASH;
+    const hashes: Uint8Array[] = [];
+    for (let seq = 0; seq < 5; seq++) {
+      const bytes = signBatch(
+        buildBatchPayload({ deviceId: key.deviceId, vin: VIN, seq, prev, clock: { source: 'system', jumps: [] }, samples: [{ name: 'Vehicle.Speed', unit: 'km/h', time: Date.now(), value: seq }] }),
+        key,
+      ); // prettier-ignore
+      prev = batchHash(bytes);
+      hashes.push(prev);
+      await client.publishAsync(`ec/v1/${key.deviceId}/batch`, Buffer.from(bytes), { qos: 1 });
+    }
+    await expect.poll(() => receipts.length, { timeout: 10_000 }).toBe(5);
+    expect(receipts.map((r) => (r.type === 'receipt' ? r.seq : -1)).sort()).toEqual([
+      0, 1, 2, 3, 4,
+    ]);
+    for (const r of receipts) if (r.type === 'receipt') expect(r.batchHash).toEqual(hashes[r.seq]);
+    const metrics = await (await fetch(`${n.httpUrl}/metrics`)).text();
+    expect(metrics).toContain('enginechain_ingest_batches_accepted_total 5');
+    expect(metrics).toContain('enginechain_ingest_receipts_total 5');
+    await client.endAsync(true);
+  });
+});

@@ -1,0 +1,280 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { pino, type Logger } from 'pino';
+import { signNodeMessage } from '@enginechain/shared';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
+import { ALL_BATCHES, deviceOfBatchTopic, receiptTopic } from '../broker/topics.js';
+import { tokenAuthenticator } from '../auth/token-authenticator.js';
+import { buildApp, type NodeInfo } from '../http/app.js';
+import { EnrolmentService } from '../http/enrolment-service.js';
+import { BatchIngestor, type AcceptedBatchInfo } from '../pipeline/batch-ingestor.js';
+import { VerifierPool } from '../pipeline/verifier-pool.js';
+import { loadOrCreateNodeKeys, type NodeKeys } from '../sidechain/node-keys.js';
+import { ReceiptDispatcher } from '../sidechain/receipt-dispatcher.js';
+import { Sidechain } from '../sidechain/sidechain.js';
+import { SqliteIngestStore } from '../storage/sqlite-store.js';
+import { IngestMetrics } from './ingest-metrics.js';
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+
+export interface IngestNodeOptions {
+  /** Folder for the database (node.db) and the node keys (keys/). */
+  readonly dataDir: string;
+  /** Checkpoint origin line; also the checkpoint key's name. */
+  readonly origin?: string;
+  /** Embedded broker listen address (default 127.0.0.1:1883; port 0 picks one). */
+  readonly mqtt?: { readonly host: string; readonly port: number };
+  /**
+   * Consume from an external broker instead (mosquitto 2). It must authenticate devices and
+   * enforce the topic ACL itself (docs/protocol.md §2); the node still verifies everything.
+   */
+  readonly externalBroker?: {
+    readonly url: string;
+    readonly username?: string;
+    readonly password?: string;
+  };
+  /** HTTP API listen address (default 127.0.0.1:8080; port 0 picks one). */
+  readonly http?: { readonly host: string; readonly port: number };
+  /** Sign a checkpoint at least this often when the log grew (ms). */
+  readonly checkpointIntervalMs?: number;
+  /** … or as soon as this many entries wait. */
+  readonly checkpointEveryEntries?: number;
+  readonly verifierThreads?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * One ingestion node: broker (embedded aedes or an external one), verification pipeline,
+ * SQLite store, the sidechain with its checkpoints, receipts, and the HTTP API.
+ */
+export class IngestNode {
+  private timer: NodeJS.Timeout | undefined;
+  private sinceCheckpoint = 0;
+  private readonly receivedAt = new Map<string, number>();
+  private stopped = false;
+
+  private constructor(
+    readonly store: SqliteIngestStore,
+    readonly keys: NodeKeys,
+    readonly sidechain: Sidechain,
+    readonly enrolment: EnrolmentService,
+    readonly ingestor: BatchIngestor,
+    readonly metrics: IngestMetrics,
+    readonly dispatcher: ReceiptDispatcher,
+    private readonly pool: VerifierPool,
+    private readonly log: Logger,
+    private readonly publish: (deviceId: string, bytes: Uint8Array) => Promise<void>,
+    readonly brokerUrl: string,
+    readonly httpUrl: string,
+    private readonly closers: (() => Promise<void>)[],
+    readonly broker: EmbeddedBroker | undefined,
+  ) {}
+
+  static async start(options: IngestNodeOptions): Promise<IngestNode> {
+    const log = options.logger ?? pino({ name: 'enginechain-ingest' });
+    const origin = options.origin ?? 'enginechain.local/sidechain';
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+    const keys = await loadOrCreateNodeKeys(
+      join(options.dataDir, 'keys'),
+      origin.replace(/[^A-Za-z0-9.\-_]/g, '-'),
+    );
+    if (keys.created)
+      log.info(
+        {
+          checkpointVerifierKey: keys.checkpointVerifierKey,
+          receiptPublicKey: keys.receiptPublicKey,
+        },
+        'created node keys',
+      );
+    const store = new SqliteIngestStore(join(options.dataDir, 'node.db'));
+    const sidechain = new Sidechain({ store, origin, signer: keys.checkpointSigner });
+    await sidechain.open();
+    const metrics = new IngestMetrics();
+    metrics.logSize.set(await store.logSize());
+    const pool = new VerifierPool(options.verifierThreads);
+    const closers: (() => Promise<void>)[] = [];
+
+    // Transport: where batches come from and receipts go.
+    let publish: (deviceId: string, bytes: Uint8Array) => Promise<void>;
+    let brokerUrl: string;
+    let broker: EmbeddedBroker | undefined;
+    let onBatch: (deviceId: string, bytes: Uint8Array) => void = () => {};
+    if (options.externalBroker) {
+      const client: MqttClient = await mqtt.connectAsync(options.externalBroker.url, {
+        clientId: `enginechain-ingest-${process.pid}`,
+        username: options.externalBroker.username,
+        password: options.externalBroker.password,
+        protocolVersion: 5,
+        clean: true,
+        reconnectPeriod: 1_000,
+      });
+      // A shared subscription lets several nodes split one broker's load (mosquitto 2).
+      await client.subscribeAsync(`$share/enginechain-ingest/${ALL_BATCHES}`, { qos: 1 });
+      client.on('message', (topic, payload) => {
+        const deviceId = deviceOfBatchTopic(topic);
+        if (deviceId) onBatch(deviceId, new Uint8Array(payload));
+      });
+      publish = async (deviceId, bytes) => {
+        await client.publishAsync(receiptTopic(deviceId), Buffer.from(bytes), { qos: 1 });
+      };
+      brokerUrl = options.externalBroker.url;
+      closers.push(async () => void (await client.endAsync()));
+    } else {
+      broker = await startEmbeddedBroker({
+        host: options.mqtt?.host ?? '127.0.0.1',
+        port: options.mqtt?.port ?? 1883,
+        authenticator: tokenAuthenticator({ store }),
+        onRefusal: (kind, detail) => {
+          metrics.rejections.inc({ reason: kind });
+          log.warn({ kind, ...detail }, 'broker refused');
+        },
+      });
+      const b = broker;
+      await new Promise<void>((resolve) =>
+        b.aedes.subscribe(
+          ALL_BATCHES,
+          (packet, done) => {
+            const deviceId = deviceOfBatchTopic(packet.topic);
+            if (deviceId) onBatch(deviceId, new Uint8Array(packet.payload as Buffer));
+            done();
+          },
+          resolve,
+        ),
+      );
+      publish = (deviceId, bytes) =>
+        new Promise((resolve, reject) =>
+          b.aedes.publish(
+            {
+              cmd: 'publish',
+              topic: receiptTopic(deviceId),
+              payload: Buffer.from(bytes),
+              qos: 1,
+              retain: false,
+              dup: false,
+            },
+            (err) => (err ? reject(err) : resolve()),
+          ),
+        );
+      brokerUrl = broker.url;
+      closers.push(() => b.close());
+    }
+
+    let node: IngestNode | undefined;
+    const dispatcher = new ReceiptDispatcher({
+      sidechain,
+      receiptKey: keys.receiptKey,
+      send: async (deviceId, bytes) => {
+        await publish(deviceId, bytes);
+        metrics.receipts.inc();
+      },
+      onError: (err) => log.warn({ err }, 'receipt not sent'),
+    });
+    const ingestor = new BatchIngestor({
+      store,
+      pool,
+      onAccepted: (info) => node?.onAccepted(info),
+      onDuplicate: (info) => {
+        metrics.duplicates.inc();
+        dispatcher.enqueue(info);
+      },
+      onResendNeeded: (deviceId, seqs) => {
+        log.info({ deviceId, seqs: seqs.length }, 'asking device to resend');
+        publish(
+          deviceId,
+          signNodeMessage({ type: 'resend', deviceId, seqs }, keys.receiptKey),
+        ).catch((err: unknown) => log.warn({ err }, 'resend request not sent'));
+      },
+      onRejection: (code, detail) => {
+        metrics.rejections.inc({ reason: code });
+        log.warn({ code, ...detail }, 'batch refused or flagged');
+      },
+    });
+    const enrolment = new EnrolmentService(store);
+
+    // HTTP API.
+    const nodeInfo: NodeInfo = {
+      brokerUrl,
+      logOrigin: origin,
+      checkpointVerifierKey: keys.checkpointVerifierKey,
+      receiptPublicKey: keys.receiptPublicKey,
+    };
+    const app: FastifyInstance = await buildApp({
+      enrolment,
+      sidechain,
+      nodeInfo,
+      metrics: metrics.registry,
+    });
+    await app.listen({ host: options.http?.host ?? '127.0.0.1', port: options.http?.port ?? 8080 });
+    const addr = app.server.address() as AddressInfo;
+    const httpUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    closers.unshift(async () => void (await app.close()));
+
+    node = new IngestNode(store, keys, sidechain, enrolment, ingestor, metrics, dispatcher, pool, log, publish,
+      brokerUrl, httpUrl, closers, broker); // prettier-ignore
+    const started = node;
+    onBatch = (deviceId, bytes) => started.receive(deviceId, bytes);
+    node.startCheckpointing(
+      options.checkpointIntervalMs ?? 1_000,
+      options.checkpointEveryEntries ?? 1_000,
+    );
+    log.info({ brokerUrl, httpUrl, origin, logSize: await store.logSize() }, 'ingest node started');
+    return node;
+  }
+
+  /** Every batch from the broker comes through here; failures are logged, never thrown. */
+  receive(deviceId: string, bytes: Uint8Array): void {
+    const t0 = performance.now();
+    this.ingestor
+      .ingest(deviceId, bytes)
+      .then((outcome) => {
+        if (outcome.status === 'accepted') this.receivedAt.set(`${deviceId}/${outcome.seq}`, t0);
+      })
+      .catch((err: unknown) => this.log.error({ err, deviceId }, 'ingest failed'));
+  }
+
+  private onAccepted(info: AcceptedBatchInfo): void {
+    this.metrics.accepted.inc();
+    this.metrics.logSize.inc();
+    this.dispatcher.enqueue(info);
+    if (++this.sinceCheckpoint >= this.everyEntries) void this.checkpointNow();
+  }
+
+  private everyEntries = 1_000;
+
+  private startCheckpointing(intervalMs: number, everyEntries: number): void {
+    this.everyEntries = everyEntries;
+    this.timer = setInterval(() => void this.checkpointNow(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Signs a checkpoint if the log grew and sends the receipts it covers. */
+  async checkpointNow(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const cp = await this.sidechain.checkpoint();
+      if (!cp) return;
+      this.sinceCheckpoint = 0;
+      this.metrics.checkpointTime.set(cp.createdAt / 1_000);
+      this.metrics.logSize.set(cp.treeSize);
+      await this.dispatcher.onCheckpoint(cp);
+      const now = performance.now();
+      for (const [k, t] of this.receivedAt) {
+        this.metrics.receiptLatency.observe((now - t) / 1_000);
+        this.receivedAt.delete(k);
+      }
+    } catch (err) {
+      this.log.error({ err }, 'checkpoint failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const close of this.closers) await close();
+    await this.pool.close();
+    await this.store.close();
+    this.log.info('ingest node stopped');
+  }
+}
