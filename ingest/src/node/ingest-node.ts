@@ -160,7 +160,8 @@ export class IngestNode {
       closers.push(() => b.close());
     }
 
-    let node: IngestNode | undefined;
+    // The pipeline's callbacks need the node, which needs the pipeline: close the loop late.
+    const ref: { node?: IngestNode } = {};
     const dispatcher = new ReceiptDispatcher({
       sidechain,
       receiptKey: keys.receiptKey,
@@ -173,7 +174,7 @@ export class IngestNode {
     const ingestor = new BatchIngestor({
       store,
       pool,
-      onAccepted: (info) => node?.onAccepted(info),
+      onAccepted: (info) => ref.node?.onAccepted(info),
       onDuplicate: (info) => {
         metrics.duplicates.inc();
         dispatcher.enqueue(info);
@@ -210,10 +211,10 @@ export class IngestNode {
     const httpUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
     closers.unshift(async () => void (await app.close()));
 
-    node = new IngestNode(store, keys, sidechain, enrolment, ingestor, metrics, dispatcher, pool, log, publish,
+    const node = new IngestNode(store, keys, sidechain, enrolment, ingestor, metrics, dispatcher, pool, log, publish,
       brokerUrl, httpUrl, closers, broker); // prettier-ignore
-    const started = node;
-    onBatch = (deviceId, bytes) => started.receive(deviceId, bytes);
+    ref.node = node;
+    onBatch = (deviceId, bytes) => node.receive(deviceId, bytes);
     node.startCheckpointing(
       options.checkpointIntervalMs ?? 1_000,
       options.checkpointEveryEntries ?? 1_000,
