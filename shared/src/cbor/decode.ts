@@ -1,0 +1,326 @@
+import { halfBitsIfExact } from './encode.js';
+import { CborTag, type CborKey, type CborValue } from './types.js';
+import { WireFormatError } from './wire-format-error.js';
+
+export interface CborDecodeOptions {
+  /** Refuse inputs longer than this before reading a byte. Default 256 KiB. */
+  readonly maxBytes?: number;
+  /** Deepest nesting of arrays, maps and tags. Default 32. */
+  readonly maxDepth?: number;
+  /** Most data items in the whole input. Default: `maxBytes` (every item takes a byte). */
+  readonly maxItems?: number;
+  /**
+   * Require deterministic encoding (RFC 8949 §4.2.1 plus our integer rule): shortest
+   * arguments, shortest exact floats, no float with a safe-integer value, canonical NaN, map
+   * keys in strictly increasing bytewise order. Violations give `not-deterministic`.
+   */
+  readonly deterministic?: boolean;
+}
+
+export const DEFAULT_MAX_BYTES = 256 * 1024;
+
+/**
+ * Strict decoder for untrusted bytes. Checks the size first, then reads exactly one data item
+ * and refuses trailing bytes, indefinite lengths, duplicate map keys, map keys other than
+ * integers and text, invalid UTF-8, simple values other than false/true/null, and any length
+ * that cannot fit in the remaining input. Byte strings are copied out of `bytes`.
+ *
+ * Throws only `WireFormatError` (`too-large`, `bad-cbor`, `not-deterministic`, `over-limit`;
+ * `bad-input` when `bytes` is not a Uint8Array). It is the parsing primitive: the COSE and batch
+ * layers above turn its errors into verdicts.
+ */
+export function decodeCbor(bytes: Uint8Array, options: CborDecodeOptions = {}): CborValue {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new WireFormatError('bad-input', 'bytes: expected a Uint8Array');
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (bytes.length > maxBytes) {
+    throw new WireFormatError('too-large', `${bytes.length} bytes exceed the limit of ${maxBytes}`);
+  }
+  if (bytes.length === 0) throw new WireFormatError('bad-cbor', 'empty input');
+  const reader: Reader = {
+    bytes,
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    pos: 0,
+    items: 0,
+    maxItems: options.maxItems ?? maxBytes,
+    maxDepth: options.maxDepth ?? 32,
+    deterministic: options.deterministic ?? false,
+  };
+  const value = readItem(reader, 0);
+  if (reader.pos !== bytes.length) {
+    throw new WireFormatError(
+      'bad-cbor',
+      `${bytes.length - reader.pos} trailing bytes after the data item`,
+    );
+  }
+  return value;
+}
+
+interface Reader {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  pos: number;
+  items: number;
+  readonly maxItems: number;
+  readonly maxDepth: number;
+  readonly deterministic: boolean;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function need(r: Reader, n: number): void {
+  if (n > r.bytes.length - r.pos) {
+    throw new WireFormatError('bad-cbor', `truncated: need ${n} bytes at offset ${r.pos}`);
+  }
+}
+
+function notDeterministic(r: Reader, what: string, at: number): never {
+  throw new WireFormatError('not-deterministic', `${what} at offset ${at}`);
+}
+
+/** Reads the argument of a head whose initial byte was already consumed; returns number or bigint. */
+function readArgument(r: Reader, info: number, at: number): number | bigint {
+  if (info < 24) return info;
+  let value: number | bigint;
+  switch (info) {
+    case 24:
+      need(r, 1);
+      value = r.bytes[r.pos] as number;
+      r.pos += 1;
+      if (r.deterministic && value < 24) notDeterministic(r, 'argument not in shortest form', at);
+      return value;
+    case 25:
+      need(r, 2);
+      value = r.view.getUint16(r.pos);
+      r.pos += 2;
+      if (r.deterministic && value < 0x100)
+        notDeterministic(r, 'argument not in shortest form', at);
+      return value;
+    case 26:
+      need(r, 4);
+      value = r.view.getUint32(r.pos);
+      r.pos += 4;
+      if (r.deterministic && value < 0x10000)
+        notDeterministic(r, 'argument not in shortest form', at);
+      return value;
+    case 27: {
+      need(r, 8);
+      const big = r.view.getBigUint64(r.pos);
+      r.pos += 8;
+      if (r.deterministic && big < 0x100000000n)
+        notDeterministic(r, 'argument not in shortest form', at);
+      return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+    }
+    case 31:
+      throw new WireFormatError('bad-cbor', `indefinite length at offset ${at} is not accepted`);
+    default:
+      throw new WireFormatError(
+        'bad-cbor',
+        `reserved additional information ${info} at offset ${at}`,
+      );
+  }
+}
+
+/** A length must fit in what is left of the input (each element takes at least `minEach` bytes). */
+function readLength(r: Reader, info: number, at: number, minEach: number): number {
+  const n = readArgument(r, info, at);
+  if (typeof n === 'bigint' || n * minEach > r.bytes.length - r.pos) {
+    throw new WireFormatError(
+      'bad-cbor',
+      `length ${String(n)} at offset ${at} exceeds the remaining input`,
+    );
+  }
+  return n;
+}
+
+function readItem(r: Reader, depth: number): CborValue {
+  if (++r.items > r.maxItems) {
+    throw new WireFormatError('over-limit', `more than ${r.maxItems} data items`);
+  }
+  const at = r.pos;
+  need(r, 1);
+  const initial = r.bytes[r.pos++] as number;
+  const major = initial >> 5;
+  const info = initial & 0x1f;
+  switch (major) {
+    case 0:
+      return readArgument(r, info, at);
+    case 1: {
+      const n = readArgument(r, info, at);
+      if (typeof n === 'bigint') return -1n - n;
+      const v = -1 - n;
+      return Number.isSafeInteger(v) ? v : -1n - BigInt(n);
+    }
+    case 2: {
+      const len = readLength(r, info, at, 1);
+      const out = r.bytes.slice(r.pos, r.pos + len);
+      r.pos += len;
+      return out;
+    }
+    case 3: {
+      const len = readLength(r, info, at, 1);
+      const start = r.pos;
+      r.pos += len;
+      if (len <= 64) {
+        // ASCII fast path: VSS names, units and labels are short ASCII strings.
+        let ascii = '';
+        let i = start;
+        for (; i < r.pos; i++) {
+          const c = r.bytes[i] as number;
+          if (c >= 0x80) break;
+          ascii += String.fromCharCode(c);
+        }
+        if (i === r.pos) return ascii;
+      }
+      const raw = r.bytes.subarray(start, r.pos);
+      try {
+        return utf8.decode(raw);
+      } catch {
+        throw new WireFormatError('bad-cbor', `invalid UTF-8 in text string at offset ${at}`);
+      }
+    }
+    case 4: {
+      const len = readLength(r, info, at, 1);
+      enter(r, depth);
+      const list: CborValue[] = new Array<CborValue>(len);
+      for (let i = 0; i < len; i++) {
+        // Fast path for the bulk of a batch: integers 0..23 and -1..-24 in one byte.
+        const b = r.bytes[r.pos] as number;
+        if (b < 0x18 || (b >= 0x20 && b < 0x38)) {
+          if (++r.items > r.maxItems)
+            throw new WireFormatError('over-limit', `more than ${r.maxItems} data items`);
+          r.pos++;
+          list[i] = b < 0x18 ? b : 0x1f - b;
+        } else list[i] = readItem(r, depth + 1);
+      }
+      return list;
+    }
+    case 5:
+      return readMap(r, info, at, depth);
+    case 6: {
+      const tag = readArgument(r, info, at);
+      enter(r, depth);
+      return new CborTag(tag, readItem(r, depth + 1));
+    }
+    default:
+      return readSimpleOrFloat(r, info, at);
+  }
+}
+
+function enter(r: Reader, depth: number): void {
+  if (depth + 1 > r.maxDepth) {
+    throw new WireFormatError('over-limit', `nesting deeper than ${r.maxDepth}`);
+  }
+}
+
+function readMap(r: Reader, info: number, at: number, depth: number): Map<CborKey, CborValue> {
+  const len = readLength(r, info, at, 2);
+  enter(r, depth);
+  const map = new Map<CborKey, CborValue>();
+  let previousStart = -1;
+  let previousEnd = -1;
+  for (let i = 0; i < len; i++) {
+    const keyStart = r.pos;
+    const key = readItem(r, depth + 1);
+    if (typeof key !== 'number' && typeof key !== 'bigint' && typeof key !== 'string') {
+      throw new WireFormatError(
+        'bad-cbor',
+        `map key at offset ${keyStart} is not an integer or text string`,
+      );
+    }
+    if (r.deterministic && previousStart >= 0) {
+      const order = compareRanges(r.bytes, previousStart, previousEnd, keyStart, r.pos);
+      if (order === 0)
+        throw new WireFormatError('bad-cbor', `duplicate map key at offset ${keyStart}`);
+      if (order > 0) notDeterministic(r, 'map keys not in bytewise order', keyStart);
+    }
+    // Integer keys are decoded to one canonical JS value, so a Map hit is a true duplicate
+    // even when a non-deterministic encoding spelled the same key with a longer head.
+    if (map.has(key))
+      throw new WireFormatError('bad-cbor', `duplicate map key at offset ${keyStart}`);
+    previousStart = keyStart;
+    previousEnd = r.pos;
+    map.set(key, readItem(r, depth + 1));
+  }
+  return map;
+}
+
+/** compareBytes over two ranges of one buffer, without making views. */
+function compareRanges(
+  b: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  bStart: number,
+  bEnd: number,
+): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < n; i++) {
+    const d = (b[aStart + i] as number) - (b[bStart + i] as number);
+    if (d !== 0) return d;
+  }
+  return aEnd - aStart - (bEnd - bStart);
+}
+
+function readSimpleOrFloat(r: Reader, info: number, at: number): CborValue {
+  let value: number;
+  switch (info) {
+    case 20:
+      return false;
+    case 21:
+      return true;
+    case 22:
+      return null;
+    case 25: {
+      need(r, 2);
+      const bits = r.view.getUint16(r.pos);
+      r.pos += 2;
+      value = halfToNumber(bits);
+      if (r.deterministic && Number.isNaN(value) && bits !== 0x7e00) {
+        notDeterministic(r, 'NaN not encoded as f97e00', at);
+      }
+      break;
+    }
+    case 26:
+      need(r, 4);
+      value = r.view.getFloat32(r.pos);
+      r.pos += 4;
+      if (r.deterministic && halfBitsIfExact(value) !== undefined) {
+        notDeterministic(r, 'float32 that fits in float16', at);
+      }
+      break;
+    case 27:
+      need(r, 8);
+      value = r.view.getFloat64(r.pos);
+      r.pos += 8;
+      if (r.deterministic && (Math.fround(value) === value || Number.isNaN(value))) {
+        notDeterministic(r, 'float64 that fits in a shorter float', at);
+      }
+      break;
+    default:
+      if (info === 31) throw new WireFormatError('bad-cbor', `unexpected break at offset ${at}`);
+      throw new WireFormatError(
+        'bad-cbor',
+        `unsupported simple value (additional info ${info}) at offset ${at}`,
+      );
+  }
+  if (r.deterministic && Number.isSafeInteger(value) && !Object.is(value, -0)) {
+    notDeterministic(r, 'float with an integer value (must be encoded as an integer)', at);
+  }
+  return value;
+}
+
+/** RFC 8949 Appendix D. */
+function halfToNumber(bits: number): number {
+  const exp = (bits >> 10) & 0x1f;
+  const mant = bits & 0x3ff;
+  const magnitude =
+    exp === 0
+      ? mant * 2 ** -24
+      : exp !== 31
+        ? (mant + 1024) * 2 ** (exp - 25)
+        : mant === 0
+          ? Infinity
+          : NaN;
+  return bits & 0x8000 ? -magnitude : magnitude;
+}

@@ -1,0 +1,41 @@
+/**
+ * RFC 9162 §2.1.1 hashing with SHA-256, written against @noble/hashes only so the offline
+ * verifier runs unchanged in a browser (the dashboard verifies evidence client-side).
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+
+/** Bytes in every leaf, node and root hash. */
+export const MERKLE_HASH_SIZE = 32;
+
+const LEAF_PREFIX = 0x00;
+const NODE_PREFIX = 0x01;
+
+/** MTH({}) = SHA-256 of the empty string: the root of a log with no leaves. */
+export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
+
+/** MTH({d}) = SHA-256(0x00 ‖ d). The prefix keeps a leaf from ever colliding with a node. */
+export function leafHash(entry: Uint8Array): Uint8Array {
+  if (!(entry instanceof Uint8Array)) throw new TypeError('entry: expected Uint8Array');
+  const buf = new Uint8Array(1 + entry.length);
+  buf[0] = LEAF_PREFIX;
+  buf.set(entry, 1);
+  return sha256(buf);
+}
+
+/** SHA-256(0x01 ‖ left ‖ right), the hash of an interior node. */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  if (!(left instanceof Uint8Array) || left.length !== MERKLE_HASH_SIZE)
+    throw new TypeError('left: expected a 32-byte Uint8Array');
+  if (!(right instanceof Uint8Array) || right.length !== MERKLE_HASH_SIZE)
+    throw new TypeError('right: expected a 32-byte Uint8Array');
+  return hashChildren(left, right);
+}
+
+/** nodeHash without the boundary checks, for callers that already checked both hashes. */
+export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(1 + 2 * MERKLE_HASH_SIZE);
+  buf[0] = NODE_PREFIX;
+  buf.set(left, 1);
+  buf.set(right, 1 + MERKLE_HASH_SIZE);
+  return sha256(buf);
+}
