@@ -1,1 +1,3 @@
 export * from './source/index.js';
+export * from './nmea/index.js';
+export * from './imu/index.js';

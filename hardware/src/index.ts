@@ -1,1 +1,5 @@
-export {};
+export * from './pty/index.js';
+export * from './vehicle/index.js';
+export * from './nmea/index.js';
+export * from './imu/index.js';
+export { startSimulation, type SimulationOptions, type SimulationInterfaces, type RunningSimulation } from './cli/simulate.js';

@@ -35,9 +35,13 @@ export class ReadingQueue implements AsyncIterable<Reading> {
     this.buffer.push(reading);
   }
 
-  /** Ends the stream: buffered readings are still delivered, then `done`. */
-  end(): void {
+  /**
+   * Ends the stream. By default buffered readings are still delivered, then `done` (a replay
+   * that reached the end of its file); `discard` drops them (a source that was closed).
+   */
+  end(options: { discard?: boolean } = {}): void {
     this.ended = true;
+    if (options.discard) this.buffer.length = 0;
     for (const w of this.waiters.splice(0)) w.resolve({ value: undefined, done: true });
   }
 

@@ -1,0 +1,3 @@
+export * from './protocol.js';
+export * from './decoder.js';
+export * from './imu-source.js';

@@ -1,0 +1,230 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { startImuEmulator } from '../imu/emulator.js';
+import type { LineEmitter } from '../nmea/line-emitter.js';
+import { startNmeaEmulator } from '../nmea/emulator.js';
+import { VehicleClock } from '../vehicle/clock.js';
+import { loadDriveCycle } from '../vehicle/drive-cycle.js';
+import { SimulatorError } from '../vehicle/errors.js';
+import { VehicleSimulator, type DtcInjection } from '../vehicle/simulator.js';
+
+export interface SimulationOptions {
+  /** `udds`, `hwfet`, `us06`, `nycc` or a CSV path. */
+  readonly cycle: string;
+  readonly speedup?: number;
+  readonly crashAtS?: number;
+  readonly seed?: number;
+  readonly noise?: boolean;
+  readonly dtcs?: readonly DtcInjection[];
+  /** Serve NMEA, IMU (and the other emulators) on ptys. */
+  readonly pty?: boolean;
+  readonly nmeaRateHz?: number;
+  readonly imuRateHz?: number;
+  /** Fault injection passed to the NMEA and IMU emulators. */
+  readonly badChecksumRate?: number;
+}
+
+/** Where each emulated interface can be reached. */
+export interface SimulationInterfaces {
+  nmea?: string;
+  imu?: string;
+}
+
+export interface RunningSimulation {
+  readonly simulator: VehicleSimulator;
+  readonly clock: VehicleClock;
+  readonly interfaces: SimulationInterfaces;
+  /** Resolves when the cycle has played to its end (interfaces then closed). */
+  readonly finished: Promise<void>;
+  /** Closes every interface; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the vehicle and every requested interface, all answering from one `VehicleClock`.
+ * What `enginechain simulate` runs; exported so tests and the demo can run it in-process.
+ */
+export async function startSimulation(options: SimulationOptions): Promise<RunningSimulation> {
+  const simulator = new VehicleSimulator({
+    cycle: loadDriveCycle(options.cycle),
+    seed: options.seed,
+    noise: options.noise,
+    crashAtS: options.crashAtS,
+    dtcs: options.dtcs,
+    startTimeMs: Date.now(),
+  });
+  const clock = new VehicleClock(simulator, { speedup: options.speedup ?? 1 });
+  const interfaces: SimulationInterfaces = {};
+  const closers: (() => Promise<void>)[] = [];
+  let endTimer: NodeJS.Timeout | undefined;
+  let resolveFinished: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      clearTimeout(endTimer);
+      for (const close of closers.reverse()) await close().catch(() => {});
+      resolveFinished();
+    })());
+  try {
+    if (options.pty) {
+      const nmea: LineEmitter = await startNmeaEmulator({
+        provider: clock.provider,
+        rateHz: options.nmeaRateHz ?? 1,
+        badChecksumRate: options.badChecksumRate,
+        seed: options.seed,
+      });
+      closers.push(() => nmea.close());
+      interfaces.nmea = nmea.path;
+      const imu = await startImuEmulator({
+        provider: clock.provider,
+        rateHz: options.imuRateHz ?? 100,
+        badChecksumRate: options.badChecksumRate,
+        seed: options.seed,
+      });
+      closers.push(() => imu.close());
+      interfaces.imu = imu.path;
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  // Wake at the cycle's end (at least once a second, so a changed clock is noticed).
+  const check = () => {
+    if (stopped) return;
+    if (clock.finished) void stop();
+    else endTimer = setTimeout(check, Math.min(1000, Math.max(10, clock.remainingMs())));
+  };
+  check();
+  return { simulator, clock, interfaces, finished, stop };
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number ≥ 0');
+  return n;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
+  return n;
+}
+
+function dtcAt(value: string, previous: DtcInjection[] = []): DtcInjection[] {
+  const m = /^([PCBU][0-3][0-9A-F]{3})@(\d+(?:\.\d+)?)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('expected CODE@SECONDS, e.g. P0301@120');
+  return [...previous, { code: m[1] ?? '', atS: Number(m[2]) }];
+}
+
+interface SimulateFlags {
+  cycle: string;
+  speedup: number;
+  crashAt?: number;
+  seed: number;
+  noise: boolean;
+  pty?: boolean;
+  json?: boolean;
+  nmeaRate: number;
+  imuRate: number;
+  badChecksumRate: number;
+  dtc?: DtcInjection[];
+}
+
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description(
+      'Play an EPA drive cycle as a vehicle and serve it over emulated interfaces (NMEA GNSS, IMU) until the cycle ends',
+    )
+    .requiredOption('--cycle <name|file>', 'udds, hwfet, us06, nycc, or a t_s,speed_kmh CSV file')
+    .option('--speedup <n>', 'simulated seconds per wall second', positiveNumber, 1)
+    .option('--crash-at <s>', 'inject a frontal crash at this simulated second', nonNegativeNumber)
+    .option('--seed <n>', 'seed for the road layout, sensor noise and faults', integer, 1)
+    .option('--noise', 'Gaussian noise on accelerations and yaw rate (default)')
+    .option('--no-noise', 'exact dv/dt, no sensor noise')
+    .option('--pty', 'serve NMEA and IMU on pseudo-terminals (default when nothing else is asked)')
+    .addOption(
+      new Option('--nmea-rate <hz>', 'GNSS epochs per second (1-10)')
+        .argParser(positiveNumber)
+        .default(1),
+    )
+    .addOption(
+      new Option('--imu-rate <hz>', 'IMU samples per second (≤ 100)')
+        .argParser(positiveNumber)
+        .default(100),
+    )
+    .option(
+      '--bad-checksum-rate <p>',
+      'fault injection: fraction of NMEA/IMU lines with a bad checksum',
+      nonNegativeNumber,
+      0,
+    )
+    .option(
+      '--dtc <code@s>',
+      'store a DTC from a simulated second on (repeatable), e.g. P0301@120',
+      dtcAt,
+    )
+    .option('--json', 'print the interfaces as one JSON line')
+    .action(async (flags: SimulateFlags, command: Command) => {
+      let running: RunningSimulation;
+      try {
+        running = await startSimulation({
+          cycle: flags.cycle,
+          speedup: flags.speedup,
+          crashAtS: flags.crashAt,
+          seed: flags.seed,
+          noise: flags.noise,
+          dtcs: flags.dtc,
+          pty: flags.pty ?? true,
+          nmeaRateHz: flags.nmeaRate,
+          imuRateHz: flags.imuRate,
+          badChecksumRate: flags.badChecksumRate,
+        });
+      } catch (err) {
+        if (err instanceof SimulatorError || err instanceof RangeError) {
+          command.error(`enginechain simulate: ${err.message}`, { exitCode: 1, code: 'simulate' });
+        }
+        throw err;
+      }
+      const { simulator, interfaces } = running;
+      const summary = {
+        cycle: flags.cycle,
+        durationS: simulator.durationS,
+        speedup: flags.speedup,
+        seed: flags.seed,
+        vin: simulator.vin,
+        ...(simulator.crash ? { crash: simulator.crash } : {}),
+        interfaces,
+      };
+      if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else {
+        const lines = [
+          `simulating ${flags.cycle}: ${simulator.durationS} s of driving at ×${flags.speedup} (VIN ${simulator.vin})`,
+          ...Object.entries(interfaces).map(([name, where]) => `  ${name.padEnd(8)} ${where}`),
+          ...(simulator.crash
+            ? [
+                `  crash    at ${simulator.crash.atS} s, ΔV ${simulator.crash.deltaVKmh.toFixed(1)} km/h`,
+              ]
+            : []),
+          'Ctrl-C to stop',
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+      const onSignal = () => void running.stop();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await running.finished;
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
+      if (!flags.json) process.stdout.write('simulation ended\n');
+    });
+}
