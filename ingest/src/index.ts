@@ -5,3 +5,4 @@ export * from './pipeline/index.js';
 export * from './sidechain/index.js';
 export * from './http/index.js';
 export * from './node/index.js';
+export * from './evidence/index.js';

@@ -10,3 +10,4 @@ export * from './signals/index.js';
 export * from './device-auth/index.js';
 export * from './receipt/index.js';
 export * from './log-entry/index.js';
+export * from './evidence/index.js';

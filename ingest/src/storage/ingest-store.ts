@@ -21,6 +21,8 @@ export interface DeviceRecord {
   readonly owner: string | undefined;
   readonly status: 'active' | 'revoked';
   readonly registeredAt: number;
+  /** Leaf index of the registration entry in the log. */
+  readonly registrationLeaf: number;
   readonly nextSeq: number;
   readonly headHash: Uint8Array;
 }
@@ -178,6 +180,8 @@ export interface IngestStore {
   saveCheckpoint(row: CheckpointRow): Promise<void>;
   latestCheckpoint(): Promise<CheckpointRow | undefined>;
   checkpointAt(treeSize: number): Promise<CheckpointRow | undefined>;
+  /** The first checkpoint whose tree has at least `treeSize` leaves. */
+  firstCheckpointAtLeast(treeSize: number): Promise<CheckpointRow | undefined>;
 
   close(): Promise<void>;
 }

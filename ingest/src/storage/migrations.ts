@@ -25,6 +25,7 @@ export const MIGRATIONS: readonly string[] = [
     owner         TEXT,
     status        TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
     registered_at INTEGER NOT NULL,
+    registration_leaf INTEGER NOT NULL DEFAULT -1,
     -- The chain head: the next seq the node accepts and the hash the next batch's prev must be.
     next_seq      INTEGER NOT NULL DEFAULT 0,
     head_hash     BLOB NOT NULL

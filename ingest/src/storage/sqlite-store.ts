@@ -110,6 +110,9 @@ export class SqliteIngestStore implements IngestStore {
         );
       const entry = args.logEntry(token.vin as string);
       const leafIndex = this.appendLeafTx(entry, leafHash(entry));
+      this.db
+        .prepare('UPDATE devices SET registration_leaf = ? WHERE device_id = ?')
+        .run(leafIndex, args.deviceId);
       const device = this.deviceRow(args.deviceId);
       if (!device) throw new StoreError('not-found', 'device vanished inside its transaction');
       return { device, leafIndex };
@@ -424,6 +427,13 @@ export class SqliteIngestStore implements IngestStore {
     return r ? toCheckpoint(r) : undefined;
   }
 
+  async firstCheckpointAtLeast(treeSize: number): Promise<CheckpointRow | undefined> {
+    const r = this.db
+      .prepare('SELECT * FROM checkpoints WHERE tree_size >= ? ORDER BY tree_size LIMIT 1')
+      .get(treeSize) as Row | undefined;
+    return r ? toCheckpoint(r) : undefined;
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
@@ -471,6 +481,7 @@ function toDevice(r: Row): DeviceRecord {
     owner: (r.owner as string | null) ?? undefined,
     status: r.status as 'active' | 'revoked',
     registeredAt: r.registered_at as number,
+    registrationLeaf: r.registration_leaf as number,
     nextSeq: r.next_seq as number,
     headHash: u8(r.head_hash),
   };

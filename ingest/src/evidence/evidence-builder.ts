@@ -1,0 +1,132 @@
+import {
+  EVIDENCE_VERSION,
+  signEvidence,
+  type Ed25519NoteSigner,
+  type EvidenceItem,
+} from '@enginechain/shared';
+import type { IngestStore, StoredBatchRow } from '../storage/ingest-store.js';
+import type { Sidechain } from '../sidechain/sidechain.js';
+
+export class EvidenceRequestError extends Error {
+  override readonly name = 'EvidenceRequestError';
+  constructor(
+    readonly code:
+      'unknown-event' | 'no-batches' | 'several-devices' | 'unknown-device' | 'bad-range',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type EvidenceRequest =
+  | { readonly vin: string; readonly eventId: number }
+  | { readonly vin: string; readonly from: number; readonly to: number };
+
+/** Around an event, the evidence keeps what a crash trace keeps: 20 s before, 10 s after. */
+const EVENT_BEFORE_MS = 20_000;
+const EVENT_AFTER_MS = 10_000;
+
+/**
+ * Builds the evidence file for a VIN and an event or time range (docs/evidence.md): the
+ * original signed batches, the device registration, an inclusion proof for each against the
+ * latest checkpoint, the first checkpoint that held them and the consistency proof between
+ * the two, signed as a whole with the node's checkpoint key.
+ */
+export async function buildEvidence(args: {
+  store: IngestStore;
+  sidechain: Sidechain;
+  signer: Ed25519NoteSigner;
+  request: EvidenceRequest;
+  now?: number;
+}): Promise<Uint8Array> {
+  const { store, sidechain, request } = args;
+  let rows: StoredBatchRow[];
+  let label: string;
+  if ('eventId' in request) {
+    const event = await store.eventById(request.eventId);
+    if (!event || event.vin !== request.vin) {
+      throw new EvidenceRequestError(
+        'unknown-event',
+        `no event ${request.eventId} for VIN ${request.vin}`,
+      );
+    }
+    rows = (
+      await store.batchesByVin(
+        request.vin,
+        event.start - EVENT_BEFORE_MS,
+        event.end + EVENT_AFTER_MS,
+      )
+    ).filter((r) => r.deviceId === event.deviceId);
+    label = `event ${request.eventId} (${event.type})`;
+  } else {
+    if (!(request.from <= request.to))
+      throw new EvidenceRequestError('bad-range', 'from must not be after to');
+    rows = await store.batchesByVin(request.vin, request.from, request.to);
+    label = `${new Date(request.from).toISOString()}/${new Date(request.to).toISOString()}`;
+  }
+  if (rows.length === 0)
+    throw new EvidenceRequestError(
+      'no-batches',
+      `no logged batches for ${request.vin} in ${label}`,
+    );
+  const devices = new Set(rows.map((r) => r.deviceId));
+  if (devices.size > 1) {
+    throw new EvidenceRequestError(
+      'several-devices',
+      `${label} spans ${devices.size} devices; ask for a narrower range`,
+    );
+  }
+  const device = await store.getDevice(rows[0]!.deviceId);
+  if (!device)
+    throw new EvidenceRequestError(
+      'unknown-device',
+      `device ${rows[0]!.deviceId} is not registered`,
+    );
+
+  // Every leaf must be inside a signed checkpoint: sign one now if the latest is too old.
+  const lastLeaf = Math.max(...rows.map((r) => r.leafIndex), device.registrationLeaf);
+  let latest = sidechain.latestCheckpoint;
+  if (!latest || latest.treeSize <= lastLeaf)
+    latest = (await sidechain.checkpoint()) ?? sidechain.latestCheckpoint;
+  if (!latest || latest.treeSize <= lastLeaf)
+    throw new EvidenceRequestError('no-batches', 'the batches are not checkpointed yet');
+  const earlier = (await store.firstCheckpointAtLeast(lastLeaf + 1)) ?? latest;
+  const size = latest.treeSize;
+
+  const itemFor = async (leafIndex: number, bytes?: Uint8Array): Promise<EvidenceItem> => {
+    const stored = await store.logEntry(leafIndex);
+    if (!stored) throw new EvidenceRequestError('no-batches', `log entry ${leafIndex} is missing`);
+    return {
+      bytes: bytes ?? new Uint8Array(0),
+      leafIndex,
+      entry: stored.entry,
+      inclusionProof: await sidechain.inclusionProof(leafIndex, size),
+    };
+  };
+  const registration = await itemFor(device.registrationLeaf);
+  const batches = await Promise.all(rows.map((r) => itemFor(r.leafIndex, r.bytes)));
+  return signEvidence(
+    {
+      version: EVIDENCE_VERSION,
+      origin: sidechain.origin,
+      vin: device.vin,
+      device: {
+        deviceId: device.deviceId,
+        publicKey: device.publicKey,
+        vinSalt: device.vinSalt,
+        leafIndex: device.registrationLeaf,
+        entry: registration.entry,
+        inclusionProof: registration.inclusionProof,
+      },
+      batches,
+      checkpoint: latest.note,
+      earlierCheckpoint: earlier.note,
+      consistencyProof:
+        earlier.treeSize === size ? [] : await sidechain.consistencyProof(earlier.treeSize, size),
+      request: label,
+      createdAt: Math.round(args.now ?? Date.now()),
+      checkpointKeys: [sidechain.verifierKey],
+    },
+    args.signer,
+  );
+}

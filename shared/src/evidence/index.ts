@@ -1,0 +1,3 @@
+export * from './evidence-format.js';
+export * from './sign-evidence.js';
+export * from './verify-evidence.js';
