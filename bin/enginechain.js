@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { register as registerShared } from '@enginechain/shared/cli';
 import { register as registerFirmwareBridge } from '@enginechain/firmware-bridge/cli';
 import { register as registerHardware } from '@enginechain/hardware/cli';
+import { register as registerIngest } from '@enginechain/ingest/cli';
 
 const program = new Command('enginechain')
   .description('Vehicle telematics whose data can be trusted in court')
@@ -14,5 +15,6 @@ const program = new Command('enginechain')
 registerShared(program);
 registerFirmwareBridge(program);
 registerHardware(program);
+registerIngest(program);
 
 await program.parseAsync(process.argv);

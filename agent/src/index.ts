@@ -5,3 +5,4 @@ export * from './sampling/index.js';
 export * from './ops/index.js';
 export * from './config/index.js';
 export * from './batching/batch-assembler.js';
+export * from './provision/index.js';
