@@ -51,6 +51,11 @@ export class BatchAssembler {
     return this.readings.length;
   }
 
+  /** Time of the oldest pending reading, undefined when none is pending. */
+  get oldestTime(): number | undefined {
+    return this.readings[0]?.time;
+  }
+
   /** Adds a reading; returns a batch when this reading completed one. */
   push(r: SampledReading): BatchContent | undefined {
     const cut = this.readings.length > 0 && r.time - (this.readings[0]?.time ?? r.time) >= this.o.maxAgeMs
