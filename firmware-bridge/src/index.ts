@@ -1,3 +1,5 @@
 export * from './source/index.js';
 export * from './nmea/index.js';
 export * from './imu/index.js';
+export * from './can/index.js';
+export * from './dbc/index.js';

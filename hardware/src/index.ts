@@ -2,4 +2,5 @@ export * from './pty/index.js';
 export * from './vehicle/index.js';
 export * from './nmea/index.js';
 export * from './imu/index.js';
+export * from './slcan/index.js';
 export { startSimulation, type SimulationOptions, type SimulationInterfaces, type RunningSimulation } from './cli/simulate.js';

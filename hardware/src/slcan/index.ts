@@ -1,0 +1,2 @@
+export * from './slcan-device.js';
+export * from './sim-vehicle.js';
