@@ -6,6 +6,7 @@ import { register as registerShared } from '@enginechain/shared/cli';
 import { register as registerFirmwareBridge } from '@enginechain/firmware-bridge/cli';
 import { register as registerHardware } from '@enginechain/hardware/cli';
 import { register as registerIngest } from '@enginechain/ingest/cli';
+import { register as registerAgent } from '@enginechain/agent/cli';
 
 const program = new Command('enginechain')
   .description('Vehicle telematics whose data can be trusted in court')
@@ -16,5 +17,6 @@ registerShared(program);
 registerFirmwareBridge(program);
 registerHardware(program);
 registerIngest(program);
+registerAgent(program);
 
 await program.parseAsync(process.argv);

@@ -22,24 +22,32 @@ const elm327 = z.strictObject({
   protocol: z.union([z.literal('auto'), z.string().regex(/^[1-9A-C]$/)]).default('auto'),
   signals: signalRates,
 });
+/**
+ * Which DBC signals mean which VSS signals: `toyota` (the opendbc Toyota mapping checked on a
+ * real RAV4 capture) or a JSON file of `{ message, signals, name, unit, scale? }` entries.
+ */
+const vssMapping = z.string().min(1);
 const slcan = z.strictObject({
   type: z.literal('slcan'),
   port: serialPort,
   baud: z.number().int().positive().default(115_200),
   bitrate: z.number().int().positive().default(500_000),
   dbc: z.string().min(1),
+  mapping: vssMapping,
   signals: signalRates,
 });
 const socketcan = z.strictObject({
   type: z.literal('socketcan'),
   interface: z.string().regex(/^[a-z0-9_-]{1,15}$/, 'must be a network interface name'),
   dbc: z.string().min(1),
+  mapping: vssMapping,
   signals: signalRates,
 });
 const candump = z.strictObject({
   type: z.literal('candump'),
   file: z.string().min(1),
   dbc: z.string().min(1),
+  mapping: vssMapping,
   /** Replay speed: 1 = real time. */
   speed: z.number().positive().default(1),
   signals: signalRates,
@@ -110,6 +118,11 @@ export const agentConfigSchema = z.strictObject({
       crashAccelMs2: z.number().positive().default(40),
     })
     .prefault({}),
+  /**
+   * Rate of the agent clock against real time. 1 on a vehicle; a simulator that plays a drive
+   * cycle N× faster needs N here, or every acceleration would look N× harsher.
+   */
+  clockRate: z.number().min(1).max(1_000).default(1),
   crash: z
     .strictObject({
       preMs: z.number().int().min(20_000).default(20_000),

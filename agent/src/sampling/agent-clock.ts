@@ -28,6 +28,11 @@ export interface AgentClockOptions {
   readonly gnssStaleMs?: number;
   /** Unix ms before which the system clock is considered unset (RTC without battery). */
   readonly plausibleAfterMs?: number;
+  /**
+   * How fast agent time runs against the monotonic clock: 1 in a car; N when a simulator plays
+   * a drive cycle N× faster, so that timestamps and accelerations stay those of the vehicle.
+   */
+  readonly rate?: number;
 }
 
 export class AgentClock {
@@ -43,7 +48,10 @@ export class AgentClock {
   private jumps: ClockJump[] = [];
 
   constructor(options: AgentClockOptions = {}) {
-    this.mono = options.monotonicMs ?? (() => performance.now());
+    const rate = options.rate ?? 1;
+    if (!(rate >= 1)) throw new RangeError('rate must be ≥ 1');
+    const monotonic = options.monotonicMs ?? (() => performance.now());
+    this.mono = rate === 1 ? monotonic : () => monotonic() * rate;
     this.system = options.systemMs ?? Date.now;
     this.jumpThresholdMs = options.jumpThresholdMs ?? 1_000;
     this.gnssStaleMs = options.gnssStaleMs ?? 60_000;

@@ -1,0 +1,238 @@
+import { pino, type Logger } from 'pino';
+import {
+  ReconnectingSource,
+  AdapterError,
+  type SignalSource,
+} from '@enginechain/firmware-bridge';
+import {
+  createMqttToken,
+  ed25519PublicKeyFromRaw,
+  loadDeviceKey,
+  verifyNodeMessage,
+  type DeviceKey,
+} from '@enginechain/shared';
+import type { AgentConfig, SourceConfig } from '../config/agent-config.js';
+import { AgentMetrics, serveMetrics } from '../ops/metrics.js';
+import { SystemdNotifier } from '../ops/systemd-notify.js';
+import { OutboxStore } from '../outbox/outbox-store.js';
+import { AgentClock } from '../sampling/agent-clock.js';
+import { mergeSources } from '../sampling/merge-sources.js';
+import { MqttBatchTransport } from '../transport/mqtt-batch-transport.js';
+import { AgentPipeline } from './agent-pipeline.js';
+import { BatchSigner } from './batch-signer.js';
+import { createSource } from './source-factory.js';
+
+export interface AgentRuntimeOptions {
+  readonly config: AgentConfig;
+  readonly logger?: Logger;
+  /** Builds a source from its config entry; default: the firmware-bridge drivers. */
+  readonly createSource?: (config: SourceConfig) => SignalSource;
+  /** Serve Prometheus metrics (default true). */
+  readonly serveMetrics?: boolean;
+}
+
+export interface AgentStatus {
+  readonly deviceId: string;
+  readonly samples: number;
+  readonly batchesSigned: number;
+  readonly receipts: number;
+  readonly outbox: ReturnType<OutboxStore['stats']>;
+  readonly connected: boolean;
+  readonly events: readonly { type: string; start: number; data: Readonly<Record<string, number | string>> }[];
+  readonly trips: readonly { start: number; end: number; distanceKm: number }[];
+  readonly currentTripKm: number | undefined;
+}
+
+/**
+ * The agent process: sources → merged stream → pipeline → signed batches in the outbox →
+ * MQTT → receipts verified with the node's key → batches released. Runs until `stop()`.
+ */
+export class AgentRuntime {
+  private readonly tickTimer: NodeJS.Timeout;
+  private readonly sources: SignalSource[];
+  private readonly loop: Promise<void>;
+  private stopping = false;
+  private batchesSigned = 0;
+  private receipts = 0;
+  private lastSampleAt = Date.now();
+  private closeMetrics: (() => Promise<void>) | undefined;
+
+  private constructor(
+    readonly key: DeviceKey,
+    readonly outbox: OutboxStore,
+    readonly pipeline: AgentPipeline,
+    readonly transport: MqttBatchTransport,
+    readonly metrics: AgentMetrics,
+    private readonly clock: AgentClock,
+    private readonly log: Logger,
+    private readonly notifier: SystemdNotifier,
+    sources: SignalSource[],
+  ) {
+    this.sources = sources;
+    this.loop = this.run();
+    this.tickTimer = setInterval(() => {
+      try {
+        this.pipeline.tick(this.clock.now());
+      } catch (err) {
+        this.log.error({ err }, 'batch cut failed');
+      }
+    }, 250);
+  }
+
+  static async start(options: AgentRuntimeOptions): Promise<AgentRuntime> {
+    const config = options.config;
+    const log = options.logger ?? pino({ name: 'enginechain-agent', level: config.log.level });
+    const key = await loadDeviceKey(config.device.keyDir);
+    const outbox = OutboxStore.open({ path: config.outbox.path, deviceId: key.deviceId, quotaBytes: config.outbox.quotaBytes });
+    const clock = new AgentClock({ rate: config.clockRate });
+    const receiptKey = ed25519PublicKeyFromRaw(new Uint8Array(Buffer.from(config.ingest.receiptPublicKey, 'base64')));
+    const rates: Record<string, number> = {};
+    for (const s of config.sources) if ('signals' in s) Object.assign(rates, s.signals);
+
+    let runtime: AgentRuntime | undefined;
+    const metrics = new AgentMetrics({
+      outboxDepth: () => outbox.stats().depth,
+      outboxBytes: () => outbox.stats().bytes,
+      lastReceiptAt: () => outbox.stats().lastReceiptAt,
+    });
+    const pipeline = new AgentPipeline({
+      signer: new BatchSigner(key, config.device.vin, outbox, clock),
+      events: config.events,
+      crash: config.crash,
+      batching: config.batching,
+      rates,
+      onBatch: (info) => {
+        metrics.batches.inc({ kind: info.kind });
+        if (runtime) runtime.batchesSigned++;
+        transport.wake();
+      },
+      onEvent: (e) => log.info({ event: e.type, data: e.data }, 'driving event'),
+      onTrip: (t) => log.info({ distanceKm: t.distanceKm }, 'trip ended'),
+      onError: (err) => log.error({ err }, 'batch not stored'),
+    });
+    const transport = new MqttBatchTransport({
+      url: config.ingest.url,
+      deviceId: key.deviceId,
+      password: () => createMqttToken(key.deviceId, key.privateKey),
+      outbox,
+      allowPlaintext: config.ingest.allowPlaintext,
+      subscribeControl: false,
+      ...(config.ingest.ca || config.ingest.cert
+        ? { tls: { ...(config.ingest.ca ? { ca: config.ingest.ca } : {}), ...(config.ingest.cert ? { cert: config.ingest.cert } : {}), ...(config.ingest.key ? { key: config.ingest.key } : {}) } }
+        : {}),
+      onReceiptMessage: (bytes) => runtime?.onNodeMessage(bytes, receiptKey),
+    });
+    transport.on('reconnect-scheduled', () => metrics.reconnects.inc());
+    transport.on('problem', (err) => log.warn({ err: err.message }, 'transport'));
+    transport.on('connected', (c) => log.info(c, 'connected to the ingestion node'));
+
+    const make = options.createSource ?? ((c: SourceConfig) => createSource(c));
+    const sources = config.sources.map(
+      (c) =>
+        new ReconnectingSource(make(c), {
+          onStatus: (s) => {
+            if (s.kind === 'disconnected') {
+              metrics.sourceErrors.inc({ source: c.type, code: s.error.code });
+              log.warn({ source: c.type, code: s.error.code, attempt: s.attempt }, 'source lost, reconnecting');
+            } else log.info({ source: c.type, attempts: s.attempts }, 'source back');
+          },
+        }),
+    );
+    // Every source must answer at start: an installer wants to hear about a wrong port now.
+    try {
+      await Promise.all(sources.map((s) => s.open()));
+    } catch (err) {
+      await Promise.all(sources.map((s) => s.close()));
+      outbox.close();
+      throw err;
+    }
+    const notifier = new SystemdNotifier();
+    runtime = new AgentRuntime(key, outbox, pipeline, transport, metrics, clock, log, notifier, sources);
+    transport.start();
+    if (options.serveMetrics ?? true) {
+      try {
+        const m = await serveMetrics(metrics.registry, config.metrics);
+        runtime.closeMetrics = m.close;
+        log.info({ url: m.url }, 'metrics');
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'metrics not served');
+      }
+    }
+    await notifier.ready(`device ${key.deviceId}, ${sources.length} sources`).catch(() => {});
+    const r = runtime;
+    notifier.startWatchdog(() => Date.now() - r.lastSampleAt < 60_000 && !r.stopping);
+    log.info({ deviceId: key.deviceId, sources: sources.map((s) => s.id) }, 'agent started');
+    return runtime;
+  }
+
+  private async run(): Promise<void> {
+    for await (const r of mergeSources(this.sources, this.clock, (id, err) =>
+      this.log.error({ source: id, err: err instanceof AdapterError ? err.message : String(err) }, 'source ended'),
+    )) {
+      this.lastSampleAt = Date.now();
+      this.metrics.samples.inc();
+      // GNSS time sets the wall clock while there is a fix; jumps are recorded, not hidden.
+      if (r.source.startsWith('nmea') && r.name === 'Vehicle.CurrentLocation.Latitude') this.clock.gnssFix(r.sourceTime);
+      try {
+        this.pipeline.push(r);
+      } catch (err) {
+        this.log.error({ err }, 'reading not processed');
+      }
+    }
+  }
+
+  private onNodeMessage(bytes: Uint8Array, receiptKey: ReturnType<typeof ed25519PublicKeyFromRaw>): void {
+    const v = verifyNodeMessage(bytes, receiptKey);
+    if (!v.ok) {
+      this.log.warn({ code: v.error.code }, 'node message refused');
+      return;
+    }
+    const m = v.value;
+    if (m.deviceId !== this.key.deviceId) return;
+    if (m.type === 'resend') {
+      this.outbox.releaseInFlight(m.seqs);
+      this.transport.wake();
+      return;
+    }
+    try {
+      if (this.outbox.markReceipted(m.seq, m.batchHash, bytes, { logIndex: m.leafIndex }) === 'receipted') {
+        this.receipts++;
+        this.metrics.receipts.inc();
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, seq: m.seq }, 'receipt does not match the outbox');
+    }
+  }
+
+  status(): AgentStatus {
+    return {
+      deviceId: this.key.deviceId,
+      samples: this.pipeline.samples,
+      batchesSigned: this.batchesSigned,
+      receipts: this.receipts,
+      outbox: this.outbox.stats(),
+      connected: this.transport.connected,
+      events: this.pipeline.eventLog.map((e) => ({ type: e.type, start: e.start, data: e.data })),
+      trips: this.pipeline.tripLog.map((t) => ({ start: t.start, end: t.end, distanceKm: t.distanceKm })),
+      currentTripKm: this.pipeline.trips.current?.distanceKm,
+    };
+  }
+
+  /** Stops sampling, cuts what is pending into batches, and keeps sending for `drainMs`. */
+  async stop(options: { drainMs?: number } = {}): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.notifier.stopping().catch(() => {});
+    await Promise.all(this.sources.map((s) => s.close()));
+    await this.loop;
+    clearInterval(this.tickTimer);
+    this.pipeline.flush();
+    this.transport.wake();
+    const deadline = Date.now() + (options.drainMs ?? 0);
+    while (Date.now() < deadline && this.outbox.stats().depth > 0) await new Promise((r) => setTimeout(r, 50));
+    await this.transport.stop();
+    await this.closeMetrics?.();
+    this.outbox.close();
+    this.log.info('agent stopped');
+  }
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import {
+  CandumpReplaySource,
+  DbcSignalSource,
+  ImuSource,
+  NmeaSource,
+  SlcanSource,
+  SocketCanSource,
+  TOYOTA_VSS_MAPPING,
+  parseDbc,
+  type SignalSource,
+  type VssSignalMapping,
+} from '@enginechain/firmware-bridge';
+import { z } from 'zod';
+import { ConfigError, type SourceConfig } from '../config/agent-config.js';
+
+const mappingFileSchema = z.array(
+  z.strictObject({
+    message: z.string().min(1),
+    signals: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    name: z.string().regex(/^Vehicle(\.[A-Z][A-Za-z0-9]*)+$/),
+    unit: z.string(),
+    scale: z.number().optional(),
+  }),
+);
+
+function loadMapping(mapping: string): readonly VssSignalMapping[] {
+  if (mapping === 'toyota') return TOYOTA_VSS_MAPPING;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(mapping, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read VSS mapping ${mapping}: ${(err as Error).message}`);
+  }
+  const parsed = mappingFileSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`VSS mapping ${mapping} is invalid: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+function loadDbc(path: string) {
+  try {
+    return parseDbc(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot load DBC ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Builds the firmware-bridge source a config entry describes (ELM327 sources: see elm327). */
+export function createSource(config: SourceConfig, elm327?: (c: Extract<SourceConfig, { type: 'elm327' }>) => SignalSource): SignalSource {
+  switch (config.type) {
+    case 'nmea':
+      return new NmeaSource({ path: config.port, baudRate: config.baud });
+    case 'imu':
+      return new ImuSource({ path: config.port, baudRate: config.baud });
+    case 'slcan':
+      return new DbcSignalSource({
+        frames: new SlcanSource({ path: config.port, baudRate: config.baud, bitrate: config.bitrate }),
+        database: loadDbc(config.dbc),
+        mapping: loadMapping(config.mapping),
+      });
+    case 'socketcan':
+      return new DbcSignalSource({
+        frames: new SocketCanSource({ interface: config.interface }),
+        database: loadDbc(config.dbc),
+        mapping: loadMapping(config.mapping),
+      });
+    case 'candump':
+      return new DbcSignalSource({
+        frames: new CandumpReplaySource({ path: config.file, speed: config.speed }),
+        database: loadDbc(config.dbc),
+        mapping: loadMapping(config.mapping),
+      });
+    case 'elm327':
+      if (!elm327) throw new ConfigError('ELM327 sources need the ELM327 driver');
+      return elm327(config);
+  }
+}
