@@ -11,45 +11,69 @@ function fail(message: string, code = 1): void {
 export function register(program: Command): void {
   program
     .command('provision')
-    .description('Create the device key, register it with an ingestion node, write the agent config')
+    .description(
+      'Create the device key, register it with an ingestion node, write the agent config',
+    )
     .requiredOption('--ingest <url>', 'HTTP URL of the ingestion node, e.g. http://127.0.0.1:8080')
-    .requiredOption('--token <token>', 'single-use enrolment token from `enginechain device enroll`')
+    .requiredOption(
+      '--token <token>',
+      'single-use enrolment token from `enginechain device enroll`',
+    )
     .requiredOption('--vin <vin>', 'the vehicle this gateway is installed in')
-    .requiredOption('--out <dir>', 'folder for device.key (0600), device.pub, agent.json and the outbox')
+    .requiredOption(
+      '--out <dir>',
+      'folder for device.key (0600), device.pub, agent.json and the outbox',
+    )
     .option('--elm327 <port>', 'ELM327 adapter: serial device or tcp://host:port')
     .option('--nmea <port>', 'GNSS receiver serial device')
     .option('--imu <port>', 'IMU serial device')
     .option('--broker <url>', 'override the broker URL the node announces')
     .option('--force', 'overwrite an existing key and config')
     .option('--json', 'print one JSON object')
-    .action(async (o: { ingest: string; token: string; vin: string; out: string; elm327?: string; nmea?: string; imu?: string; broker?: string; force?: boolean; json?: boolean }) => {
-      const sources: AgentConfigInput['sources'] = [];
-      if (o.elm327) sources.push({ type: 'elm327', port: o.elm327, signals: { ...ELM327_DEFAULT_SIGNALS } });
-      if (o.nmea) sources.push({ type: 'nmea', port: o.nmea });
-      if (o.imu) sources.push({ type: 'imu', port: o.imu });
-      if (sources.length === 0) return fail('give at least one source: --elm327, --nmea or --imu', 2);
-      try {
-        const r = await provisionDevice({
+    .action(
+      async (o: {
+        ingest: string;
+        token: string;
+        vin: string;
+        out: string;
+        elm327?: string;
+        nmea?: string;
+        imu?: string;
+        broker?: string;
+        force?: boolean;
+        json?: boolean;
+      }) => {
+        const sources: AgentConfigInput['sources'] = [];
+        if (o.elm327)
+          sources.push({ type: 'elm327', port: o.elm327, signals: { ...ELM327_DEFAULT_SIGNALS } });
+        if (o.nmea) sources.push({ type: 'nmea', port: o.nmea });
+        if (o.imu) sources.push({ type: 'imu', port: o.imu });
+        if (sources.length === 0)
+          return fail('give at least one source: --elm327, --nmea or --imu', 2);
+        try {
+          const r = await provisionDevice({
           ingest: o.ingest, token: o.token, vin: o.vin, out: o.out, sources,
           ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.force ? { force: true } : {}),
         }); // prettier-ignore
-        process.stdout.write(
-          o.json
-            ? JSON.stringify({ deviceId: r.deviceId, config: r.configPath }) + '\n'
-            : `provisioned device ${r.deviceId}\nconfig: ${r.configPath}\nrun: enginechain agent --config ${r.configPath}\n`,
-        );
-      } catch (err) {
-        if (err instanceof ProvisionError || err instanceof ConfigError) return fail(err.message);
-        if (err instanceof Error && err.name === 'VinError') return fail(err.message);
-        throw err;
-      }
-    });
+          process.stdout.write(
+            o.json
+              ? JSON.stringify({ deviceId: r.deviceId, config: r.configPath }) + '\n'
+              : `provisioned device ${r.deviceId}\nconfig: ${r.configPath}\nrun: enginechain agent --config ${r.configPath}\n`,
+          );
+        } catch (err) {
+          if (err instanceof ProvisionError || err instanceof ConfigError) return fail(err.message);
+          if (err instanceof Error && err.name === 'VinError') return fail(err.message);
+          throw err;
+        }
+      },
+    );
 
   program
     .command('agent')
     .description('Run the in-vehicle agent: sample, detect, sign, store and deliver')
     .requiredOption('--config <file>', 'agent config (JSON), as written by `enginechain provision`')
-    .action(async (o: { config: string }) => {
+    .option('--drain <ms>', 'on SIGTERM, keep sending for up to this long before exiting', '5000')
+    .action(async (o: { config: string; drain: string }) => {
       let runtime: AgentRuntime;
       try {
         runtime = await AgentRuntime.start({ config: loadAgentConfig(o.config) });
@@ -60,7 +84,7 @@ export function register(program: Command): void {
         throw err;
       }
       await new Promise<void>((done) => {
-        const stop = () => void runtime.stop({ drainMs: 2_000 }).then(done);
+        const stop = () => void runtime.stop({ drainMs: Number(o.drain) || 0 }).then(done);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

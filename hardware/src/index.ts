@@ -3,4 +3,9 @@ export * from './vehicle/index.js';
 export * from './nmea/index.js';
 export * from './imu/index.js';
 export * from './slcan/index.js';
-export { startSimulation, type SimulationOptions, type SimulationInterfaces, type RunningSimulation } from './cli/simulate.js';
+export {
+  startSimulation,
+  type SimulationOptions,
+  type SimulationInterfaces,
+  type RunningSimulation,
+} from './cli/simulate.js';

@@ -6,12 +6,8 @@ import { z } from 'zod';
 import { VinError } from '@enginechain/shared';
 import { buildEvidence, EvidenceRequestError } from './evidence/evidence-builder.js';
 import { EnrolmentService } from './http/enrolment-service.js';
-import { IngestNode } from './node/ingest-node.js';
-import { loadOrCreateNodeKeys } from './sidechain/node-keys.js';
-import { Sidechain } from './sidechain/sidechain.js';
+import { DEFAULT_ORIGIN, IngestNode } from './node/ingest-node.js';
 import { SqliteIngestStore } from './storage/sqlite-store.js';
-
-const DEFAULT_ORIGIN = 'enginechain.local/sidechain';
 
 function dataDir(o: { data?: string }): string {
   return resolve(o.data ?? process.env.ENGINECHAIN_DATA ?? './enginechain-data');
@@ -38,59 +34,76 @@ function fail(message: string, code = 1): void {
   process.exitCode = code;
 }
 
-async function openNodeStore(dir: string, origin: string) {
-  const store = new SqliteIngestStore(join(dir, 'node.db'));
-  const keys = await loadOrCreateNodeKeys(join(dir, 'keys'), origin.replace(/[^A-Za-z0-9.\-_]/g, '-'));
-  const sidechain = new Sidechain({ store, origin, signer: keys.checkpointSigner });
-  await sidechain.open();
-  return { store, keys, sidechain };
-}
-
 export function register(program: Command): void {
   program
     .command('ingest')
     .description('Run an ingestion node: broker, verification, storage, sidechain, receipts, API')
-    .option('--data <dir>', 'data folder (database and node keys)', process.env.ENGINECHAIN_DATA ?? './enginechain-data')
-    .option('--config <file>', 'JSON config file (keys: origin, mqtt, http, broker, checkpointIntervalMs, …)')
+    .option(
+      '--data <dir>',
+      'data folder (database and node keys)',
+      process.env.ENGINECHAIN_DATA ?? './enginechain-data',
+    )
+    .option(
+      '--config <file>',
+      'JSON config file (keys: origin, mqtt, http, broker, checkpointIntervalMs, …)',
+    )
     .option('--mqtt <host:port>', 'embedded broker address', '127.0.0.1:1883')
     .option('--http <host:port>', 'HTTP API address', '127.0.0.1:8080')
     .option('--broker <url>', 'consume from an external MQTT broker instead of the embedded one')
     .option('--origin <name>', 'log origin line of the checkpoints', DEFAULT_ORIGIN)
-    .action(async (o: { data: string; config?: string; mqtt: string; http: string; broker?: string; origin: string }) => {
-      let config: z.infer<typeof nodeConfigSchema> = {};
-      if (o.config) {
-        const parsed = nodeConfigSchema.safeParse(JSON.parse(readFileSync(o.config, 'utf8')));
-        if (!parsed.success) {
-          return fail(`config ${o.config} is invalid:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    .action(
+      async (o: {
+        data: string;
+        config?: string;
+        mqtt: string;
+        http: string;
+        broker?: string;
+        origin: string;
+      }) => {
+        let config: z.infer<typeof nodeConfigSchema> = {};
+        if (o.config) {
+          const parsed = nodeConfigSchema.safeParse(JSON.parse(readFileSync(o.config, 'utf8')));
+          if (!parsed.success) {
+            return fail(
+              `config ${o.config} is invalid:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+            );
+          }
+          config = parsed.data;
         }
-        config = parsed.data;
-      }
-      const node = await IngestNode.start({
-        dataDir: dataDir(o),
-        origin: config.origin ?? o.origin,
-        mqtt: config.mqtt ?? hostPort(o.mqtt, '--mqtt'),
-        http: config.http ?? hostPort(o.http, '--http'),
-        ...(config.broker || o.broker ? { externalBroker: config.broker ?? { url: o.broker as string } } : {}),
-        ...(config.checkpointIntervalMs ? { checkpointIntervalMs: config.checkpointIntervalMs } : {}),
-        ...(config.checkpointEveryEntries ? { checkpointEveryEntries: config.checkpointEveryEntries } : {}),
-        ...(config.verifierThreads ? { verifierThreads: config.verifierThreads } : {}),
-        logger: pino({ name: 'enginechain-ingest' }),
-      });
-      process.stdout.write(
-        JSON.stringify({
-          brokerUrl: node.brokerUrl,
-          httpUrl: node.httpUrl,
-          logOrigin: node.sidechain.origin,
-          checkpointVerifierKey: node.keys.checkpointVerifierKey,
-          receiptPublicKey: node.keys.receiptPublicKey,
-        }) + '\n',
-      );
-      await new Promise<void>((done) => {
-        const stop = () => void node.stop().then(done);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-    });
+        const node = await IngestNode.start({
+          dataDir: dataDir(o),
+          origin: config.origin ?? o.origin,
+          mqtt: config.mqtt ?? hostPort(o.mqtt, '--mqtt'),
+          http: config.http ?? hostPort(o.http, '--http'),
+          ...(config.broker || o.broker
+            ? { externalBroker: config.broker ?? { url: o.broker as string } }
+            : {}),
+          ...(config.checkpointIntervalMs
+            ? { checkpointIntervalMs: config.checkpointIntervalMs }
+            : {}),
+          ...(config.checkpointEveryEntries
+            ? { checkpointEveryEntries: config.checkpointEveryEntries }
+            : {}),
+          ...(config.verifierThreads ? { verifierThreads: config.verifierThreads } : {}),
+          // Logs go to stderr: stdout carries the one JSON line that says where the node listens.
+          logger: pino({ name: 'enginechain-ingest' }, pino.destination(2)),
+        });
+        process.stdout.write(
+          JSON.stringify({
+            brokerUrl: node.brokerUrl,
+            httpUrl: node.httpUrl,
+            logOrigin: node.sidechain.origin,
+            checkpointVerifierKey: node.keys.checkpointVerifierKey,
+            receiptPublicKey: node.keys.receiptPublicKey,
+          }) + '\n',
+        );
+        await new Promise<void>((done) => {
+          const stop = () => void node.stop().then(done);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      },
+    );
 
   const device = program.command('device').description('Manage devices of an ingestion node');
   device
@@ -98,7 +111,11 @@ export function register(program: Command): void {
     .description('Issue a single-use enrolment token for a VIN (valid 24 h)')
     .requiredOption('--vin <vin>', 'the vehicle the device will speak for')
     .option('--owner <name>', 'owner or fleet the vehicle belongs to')
-    .option('--data <dir>', 'the node data folder', process.env.ENGINECHAIN_DATA ?? './enginechain-data')
+    .option(
+      '--data <dir>',
+      'the node data folder',
+      process.env.ENGINECHAIN_DATA ?? './enginechain-data',
+    )
     .option('--json', 'print one JSON object')
     .action(async (o: { vin: string; owner?: string; data: string; json?: boolean }) => {
       const store = new SqliteIngestStore(join(dataDir(o), 'node.db'));
@@ -106,7 +123,11 @@ export function register(program: Command): void {
         const { token, expiresAt } = await new EnrolmentService(store).issueToken(o.vin, o.owner);
         process.stdout.write(
           o.json
-            ? JSON.stringify({ token, vin: o.vin.toUpperCase(), expiresAt: new Date(expiresAt).toISOString() }) + '\n'
+            ? JSON.stringify({
+                token,
+                vin: o.vin.toUpperCase(),
+                expiresAt: new Date(expiresAt).toISOString(),
+              }) + '\n'
             : `enrolment token for ${o.vin.toUpperCase()} (single use, expires ${new Date(expiresAt).toISOString()}):\n${token}\n`,
         );
       } catch (err) {
@@ -125,30 +146,48 @@ export function register(program: Command): void {
     .option('--from <time>', 'ISO 8601 start')
     .option('--to <time>', 'ISO 8601 end')
     .requiredOption('--out <file>', 'where to write the evidence')
-    .option('--data <dir>', 'the node data folder', process.env.ENGINECHAIN_DATA ?? './enginechain-data')
-    .option('--origin <name>', 'log origin of the node', DEFAULT_ORIGIN)
-    .action(async (o: { vin: string; event?: string; from?: string; to?: string; out: string; data: string; origin: string }) => {
-      if ((o.event === undefined) === (o.from === undefined || o.to === undefined)) {
-        return fail('give either --event ID or both --from and --to', 2);
-      }
-      const from = o.from === undefined ? Number.NaN : Date.parse(o.from);
-      const to = o.to === undefined ? Number.NaN : Date.parse(o.to);
-      if (o.event === undefined && (Number.isNaN(from) || Number.isNaN(to))) return fail('--from and --to must be ISO 8601 times', 2);
-      const { store, keys, sidechain } = await openNodeStore(dataDir(o), o.origin);
-      try {
-        const file = await buildEvidence({
-          store,
-          sidechain,
-          signer: keys.checkpointSigner,
-          request: o.event !== undefined ? { vin: o.vin.toUpperCase(), eventId: Number(o.event) } : { vin: o.vin.toUpperCase(), from, to },
-        });
-        writeFileSync(o.out, file);
-        process.stdout.write(`wrote ${o.out} (${file.length} bytes); check it with: enginechain verify ${o.out} --trust '${keys.checkpointVerifierKey}'\n`);
-      } catch (err) {
-        if (err instanceof EvidenceRequestError) return fail(err.message);
-        throw err;
-      } finally {
-        await store.close();
-      }
-    });
+    .option(
+      '--data <dir>',
+      'the node data folder',
+      process.env.ENGINECHAIN_DATA ?? './enginechain-data',
+    )
+    .action(
+      async (o: {
+        vin: string;
+        event?: string;
+        from?: string;
+        to?: string;
+        out: string;
+        data: string;
+      }) => {
+        if ((o.event === undefined) === (o.from === undefined || o.to === undefined)) {
+          return fail('give either --event ID or both --from and --to', 2);
+        }
+        const from = o.from === undefined ? Number.NaN : Date.parse(o.from);
+        const to = o.to === undefined ? Number.NaN : Date.parse(o.to);
+        if (o.event === undefined && (Number.isNaN(from) || Number.isNaN(to)))
+          return fail('--from and --to must be ISO 8601 times', 2);
+        const { store, keys, sidechain } = await IngestNode.openData(dataDir(o));
+        try {
+          const file = await buildEvidence({
+            store,
+            sidechain,
+            signer: keys.checkpointSigner,
+            request:
+              o.event !== undefined
+                ? { vin: o.vin.toUpperCase(), eventId: Number(o.event) }
+                : { vin: o.vin.toUpperCase(), from, to },
+          });
+          writeFileSync(o.out, file);
+          process.stdout.write(
+            `wrote ${o.out} (${file.length} bytes); check it with: enginechain verify ${o.out} --trust '${keys.checkpointVerifierKey}'\n`,
+          );
+        } catch (err) {
+          if (err instanceof EvidenceRequestError) return fail(err.message);
+          throw err;
+        } finally {
+          await store.close();
+        }
+      },
+    );
 }

@@ -31,6 +31,7 @@ for (;;) {
   }
   if (random() < 0.4) {
     const [next] = store.nextToSend(1);
-    if (next) store.markReceipted(next.seq, next.hash, new TextEncoder().encode(`receipt ${next.seq}`));
+    if (next)
+      store.markReceipted(next.seq, next.hash, new TextEncoder().encode(`receipt ${next.seq}`));
   }
 }

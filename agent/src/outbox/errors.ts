@@ -4,8 +4,10 @@
  */
 export const OUTBOX_ERROR_CODES = {
   'bad-input': 'The caller passed an invalid argument',
-  'out-of-sequence': 'The batch seq is not the next seq of the chain: sign it again with chainHead()',
-  'broken-chain': 'The batch prev is not the hash of the batch before it: sign it again with chainHead()',
+  'out-of-sequence':
+    'The batch seq is not the next seq of the chain: sign it again with chainHead()',
+  'broken-chain':
+    'The batch prev is not the hash of the batch before it: sign it again with chainHead()',
   'hash-mismatch': 'The hash does not match the stored batch (or is not SHA-256 of its bytes)',
   'unknown-batch': 'No batch with that seq was ever stored in this outbox',
   'unknown-drop': 'A declared drop is not pending: declare only what pendingDrops() returned',

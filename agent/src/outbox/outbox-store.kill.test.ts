@@ -82,7 +82,10 @@ function checkFile(path: string): { nextSeq: number; receipts: number; drops: nu
       hash: Buffer;
     }[];
     for (const r of receipts) claim(r.seq, r.hash, 'receipts');
-    const drops = db.prepare('SELECT seq, hash FROM drops').all() as { seq: number; hash: Buffer }[];
+    const drops = db.prepare('SELECT seq, hash FROM drops').all() as {
+      seq: number;
+      hash: Buffer;
+    }[];
     for (const d of drops) claim(d.seq, d.hash, 'drops');
 
     // No gap: every seq below the head is accounted for, nothing at or above it.

@@ -151,6 +151,48 @@ describe('OutboxStore send order and in-flight marks', () => {
   });
 });
 
+describe('OutboxStore nextToSend against a naive model', () => {
+  it('agrees over 600 random appends, sends, releases, receipts and clock steps', () => {
+    const { store, clock } = freshStore({ resendAfterMs: 1_000 });
+    const random = seededRandom(42);
+    const kinds: OutboxBatchKind[] = ['trace', 'event', 'routine'];
+    // The model: every unreceipted batch with its kind, and in-flight deadlines.
+    const stored = new Map<number, { kind: OutboxBatchKind; hash: Uint8Array }>();
+    const until = new Map<number, number>();
+    for (let op = 0; op < 600; op++) {
+      const r = random();
+      if (r < 0.35) {
+        const kind = kinds[Math.floor(random() * 3)] as OutboxBatchKind;
+        const b = append(store, kind, 50);
+        stored.set(b.seq, { kind, hash: b.hash });
+      } else if (r < 0.7) {
+        const limit = 1 + Math.floor(random() * 5);
+        const expected = [...stored]
+          .filter(([seq]) => (until.get(seq) ?? -Infinity) <= clock.now)
+          .sort(([a, x], [b, y]) => kinds.indexOf(x.kind) - kinds.indexOf(y.kind) || a - b)
+          .slice(0, limit)
+          .map(([seq]) => seq);
+        expect(store.nextToSend(limit).map((b) => b.seq)).toEqual(expected);
+        for (const seq of expected) until.set(seq, clock.now + 1_000);
+      } else if (r < 0.78) {
+        const seqs = [...until.keys()].filter(() => random() < 0.3);
+        store.releaseInFlight(seqs);
+        for (const seq of seqs) until.delete(seq);
+      } else if (r < 0.9) {
+        const seqs = [...stored.keys()];
+        const seq = seqs[Math.floor(random() * seqs.length)];
+        if (seq === undefined) continue;
+        store.markReceipted(seq, stored.get(seq)!.hash, receipt(seq));
+        stored.delete(seq);
+        until.delete(seq);
+      } else {
+        clock.now += Math.floor(random() * 700);
+      }
+    }
+    expect(store.stats().depth).toBe(stored.size);
+  });
+});
+
 describe('OutboxStore receipts', () => {
   it('deletes the bytes, keeps a receipt row, and is idempotent', () => {
     const { store, clock } = freshStore();
@@ -360,10 +402,25 @@ describe('OutboxStore file', () => {
 });
 
 describe('OutboxStore bad input', () => {
-  const store = OutboxStore.open({ path: join(dir, 'hostile.db'), deviceId: DEVICE, quotaBytes: 1 << 20 });
+  const store = OutboxStore.open({
+    path: join(dir, 'hostile.db'),
+    deviceId: DEVICE,
+    quotaBytes: 1 << 20,
+  });
   afterAll(() => store.close());
   const good = chainedBatch(store.chainHead(), 'routine', 100);
-  const hostile: unknown[] = [undefined, null, -1, 1.5, NaN, 2 ** 53, '1', {}, [], new Uint8Array(31)];
+  const hostile: unknown[] = [
+    undefined,
+    null,
+    -1,
+    1.5,
+    NaN,
+    2 ** 53,
+    '1',
+    {},
+    [],
+    new Uint8Array(31),
+  ];
 
   it.each([
     ['seq', -1],

@@ -176,6 +176,14 @@ export class OutboxStore {
   private readonly resendAfterMs: number;
   /** seq → unix ms after which nextToSend() may hand it out again. Memory only on purpose. */
   private readonly inFlight = new Map<number, number>();
+  /**
+   * Where the last nextToSend() stopped in send order. Every batch before it is in flight, so
+   * the next call starts there instead of skipping a long in-flight prefix again (draining a
+   * backlog of n batches would otherwise cost O(n²)). Reset when that stops being true: a
+   * release, a resend timeout passing, a batch stored ahead of it.
+   */
+  private cursor: { priority: number; seq: number } | undefined;
+  private earliestDeadline = Infinity;
   private readonly stmt: ReturnType<OutboxStore['prepare']>;
 
   private constructor(
@@ -218,13 +226,11 @@ export class OutboxStore {
       db.pragma('busy_timeout = 5000');
       migrate(db, options.path);
       const row = db.prepare('SELECT device_id FROM chain WHERE id = 1').get() as
-        | { device_id: string }
-        | undefined;
+        { device_id: string } | undefined;
       if (row === undefined) {
-        db.prepare('INSERT INTO chain (id, device_id, next_seq, prev_hash) VALUES (1, ?, 0, ?)').run(
-          options.deviceId,
-          ZERO_HASH,
-        );
+        db.prepare(
+          'INSERT INTO chain (id, device_id, next_seq, prev_hash) VALUES (1, ?, 0, ?)',
+        ).run(options.deviceId, ZERO_HASH);
       } else if (row.device_id !== options.deviceId) {
         throw new OutboxError(
           'wrong-device',
@@ -261,9 +267,15 @@ export class OutboxStore {
       deleteBatch: db.prepare('DELETE FROM batches WHERE seq = ?'),
       deletePayload: db.prepare('DELETE FROM payloads WHERE seq = ?'),
       sendOrder: db.prepare('SELECT * FROM batches ORDER BY priority, seq'),
-      oldestRoutine: db.prepare(
-        "SELECT * FROM batches WHERE kind = 'routine' ORDER BY seq",
+      // The send order after a cursor, as two index ranges (SQLite would range-scan a row
+      // value comparison on priority only).
+      samePriorityAfter: db.prepare(
+        'SELECT * FROM batches WHERE priority = ? AND seq > ? ORDER BY seq',
       ),
+      lowerPriorities: db.prepare(
+        'SELECT * FROM batches WHERE priority > ? ORDER BY priority, seq',
+      ),
+      oldestRoutine: db.prepare("SELECT * FROM batches WHERE kind = 'routine' ORDER BY seq"),
       insertDrop: db.prepare(
         `INSERT INTO drops (seq, hash, sample_count, first_time, last_time, evicted_at)
            VALUES (?, ?, ?, ?, ?, ?)`,
@@ -332,7 +344,10 @@ export class OutboxStore {
           }
           for (const seq of input.declaredDrops ?? []) {
             if (this.stmt.declareDrop.run(input.seq, seq).changes !== 1) {
-              throw new OutboxError('unknown-drop', `declaredDrops: seq ${seq} is not a pending drop`);
+              throw new OutboxError(
+                'unknown-drop',
+                `declaredDrops: seq ${seq} is not a pending drop`,
+              );
             }
           }
           const size = input.bytes.length;
@@ -356,6 +371,10 @@ export class OutboxStore {
         .immediate(),
     );
     for (const e of evicted) this.inFlight.delete(e.seq);
+    // A batch that sorts before the cursor (a trace while routine ones are going out).
+    if (this.cursor !== undefined && PRIORITY[input.kind] < this.cursor.priority) {
+      this.cursor = undefined;
+    }
     return { head: { nextSeq: input.seq + 1, prevHash: input.hash.slice() }, evicted };
   }
 
@@ -420,19 +439,45 @@ export class OutboxStore {
       throw new OutboxError('bad-input', `limit: expected an integer in 1..${MAX_SEND_LIMIT}`);
     return this.guard(() => {
       const now = this.now();
+      if (now >= this.earliestDeadline) this.expireInFlight(now);
       const picked: BatchRow[] = [];
-      for (const row of this.stmt.sendOrder.iterate() as Iterable<BatchRow>) {
+      let last: BatchRow | undefined;
+      for (const row of this.sendOrderAfterCursor()) {
+        last = row;
         const until = this.inFlight.get(row.seq);
         if (until !== undefined && until > now) continue;
         picked.push(row);
         if (picked.length === limit) break;
       }
+      if (last !== undefined) this.cursor = { priority: PRIORITY[last.kind], seq: last.seq };
+      const until = now + this.resendAfterMs;
+      this.earliestDeadline = Math.min(this.earliestDeadline, until);
       return picked.map((row) => {
-        this.inFlight.set(row.seq, now + this.resendAfterMs);
+        this.inFlight.set(row.seq, until);
         const bytes = this.stmt.payload.get(row.seq) as Buffer;
         return { ...batchOf(row), bytes: bytesOf(bytes) };
       });
     });
+  }
+
+  private *sendOrderAfterCursor(): Generator<BatchRow> {
+    const c = this.cursor;
+    if (c === undefined) {
+      yield* this.stmt.sendOrder.iterate() as Iterable<BatchRow>;
+      return;
+    }
+    yield* this.stmt.samePriorityAfter.iterate(c.priority, c.seq) as Iterable<BatchRow>;
+    yield* this.stmt.lowerPriorities.iterate(c.priority) as Iterable<BatchRow>;
+  }
+
+  /** Forgets in-flight marks whose resend timeout passed; they are due again from the start. */
+  private expireInFlight(now: number): void {
+    this.earliestDeadline = Infinity;
+    for (const [seq, until] of this.inFlight) {
+      if (until <= now) this.inFlight.delete(seq);
+      else this.earliestDeadline = Math.min(this.earliestDeadline, until);
+    }
+    this.cursor = undefined;
   }
 
   /**
@@ -441,12 +486,11 @@ export class OutboxStore {
    * connection on which the broker kept no session).
    */
   releaseInFlight(seqs?: readonly number[]): void {
-    if (seqs === undefined) {
-      this.inFlight.clear();
-      return;
-    }
-    if (!Array.isArray(seqs)) throw new OutboxError('bad-input', 'seqs: expected an array');
-    for (const seq of seqs) this.inFlight.delete(seq);
+    if (seqs !== undefined && !Array.isArray(seqs))
+      throw new OutboxError('bad-input', 'seqs: expected an array');
+    if (seqs === undefined) this.inFlight.clear();
+    else for (const seq of seqs) this.inFlight.delete(seq);
+    this.cursor = undefined;
   }
 
   /**
@@ -565,6 +609,7 @@ export class OutboxStore {
   close(): void {
     if (this.db.open) this.db.close();
     this.inFlight.clear();
+    this.cursor = undefined;
   }
 
   private chainRow(): ChainRow {
@@ -601,9 +646,13 @@ function migrate(db: Database.Database, path: string): void {
 function storageError(err: unknown, what: string): OutboxError {
   const code = (err as { code?: unknown })?.code;
   const detail = err instanceof Error ? err.message : String(err);
-  return new OutboxError('storage', `${what}: ${typeof code === 'string' ? `${code}: ` : ''}${detail}`, {
-    cause: err,
-  });
+  return new OutboxError(
+    'storage',
+    `${what}: ${typeof code === 'string' ? `${code}: ` : ''}${detail}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 function checkAppendInput(input: AppendBatchInput): void {

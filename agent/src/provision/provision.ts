@@ -7,7 +7,11 @@ import {
   signEs256k,
   writeDeviceKey,
 } from '@enginechain/shared';
-import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from '../config/agent-config.js';
+import {
+  parseAgentConfig,
+  type AgentConfig,
+  type AgentConfigInput,
+} from '../config/agent-config.js';
 
 export class ProvisionError extends Error {
   override readonly name = 'ProvisionError';
@@ -64,7 +68,10 @@ export async function provisionDevice(o: ProvisionOptions): Promise<ProvisionRes
   await mkdir(out, { recursive: true, mode: 0o700 });
   const configPath = join(out, 'agent.json');
   if (!o.force && (await exists(configPath))) {
-    throw new ProvisionError('exists', `${configPath} exists: this folder is already provisioned (use --force to redo it)`);
+    throw new ProvisionError(
+      'exists',
+      `${configPath} exists: this folder is already provisioned (use --force to redo it)`,
+    );
   }
   const key = generateDeviceKey();
   await writeDeviceKey(out, key, { force: o.force ?? false });
@@ -72,7 +79,9 @@ export async function provisionDevice(o: ProvisionOptions): Promise<ProvisionRes
     token: o.token,
     vin,
     publicKey: Buffer.from(key.publicKey).toString('base64'),
-    proof: Buffer.from(signEs256k(enrolmentProofMessage(o.token, key.publicKey), key.privateKey)).toString('base64'),
+    proof: Buffer.from(
+      signEs256k(enrolmentProofMessage(o.token, key.publicKey), key.privateKey),
+    ).toString('base64'),
   };
   const url = new URL('/v1/devices', o.ingest).href;
   let res: Response;
@@ -83,7 +92,10 @@ export async function provisionDevice(o: ProvisionOptions): Promise<ProvisionRes
       body: JSON.stringify(body),
     });
   } catch (err) {
-    throw new ProvisionError('unreachable', `cannot reach the ingestion node at ${url}: ${(err as Error).message}`);
+    throw new ProvisionError(
+      'unreachable',
+      `cannot reach the ingestion node at ${url}: ${(err as Error).message}`,
+    );
   }
   const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (res.status !== 201) {
@@ -108,7 +120,10 @@ export async function provisionDevice(o: ProvisionOptions): Promise<ProvisionRes
   );
   await writeFile(configPath, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   if (answer.deviceId !== key.deviceId) {
-    throw new ProvisionError('mismatch', `the node registered ${String(answer.deviceId)}, expected ${key.deviceId}`);
+    throw new ProvisionError(
+      'mismatch',
+      `the node registered ${String(answer.deviceId)}, expected ${key.deviceId}`,
+    );
   }
   return { deviceId: key.deviceId, configPath, config };
 }

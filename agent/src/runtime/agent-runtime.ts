@@ -1,13 +1,12 @@
+import { writeFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import {
-  ReconnectingSource,
-  AdapterError,
-  type SignalSource,
-} from '@enginechain/firmware-bridge';
+import { ReconnectingSource, AdapterError, type SignalSource } from '@enginechain/firmware-bridge';
 import {
   createMqttToken,
   ed25519PublicKeyFromRaw,
   loadDeviceKey,
+  signEs256k,
   verifyNodeMessage,
   type DeviceKey,
 } from '@enginechain/shared';
@@ -31,6 +30,11 @@ export interface AgentRuntimeOptions {
   readonly serveMetrics?: boolean;
 }
 
+/** The status file beside the outbox: what `enginechain agent` last knew, for operators and the demo. */
+export function agentStatusPath(outboxPath: string): string {
+  return join(dirname(outboxPath), 'agent-status.json');
+}
+
 export interface AgentStatus {
   readonly deviceId: string;
   readonly samples: number;
@@ -38,7 +42,11 @@ export interface AgentStatus {
   readonly receipts: number;
   readonly outbox: ReturnType<OutboxStore['stats']>;
   readonly connected: boolean;
-  readonly events: readonly { type: string; start: number; data: Readonly<Record<string, number | string>> }[];
+  readonly events: readonly {
+    type: string;
+    start: number;
+    data: Readonly<Record<string, number | string>>;
+  }[];
   readonly trips: readonly { start: number; end: number; distanceKm: number }[];
   readonly currentTripKm: number | undefined;
 }
@@ -56,6 +64,9 @@ export class AgentRuntime {
   private receipts = 0;
   private lastSampleAt = Date.now();
   private closeMetrics: (() => Promise<void>) | undefined;
+  private finalStatus: AgentStatus | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private statusPath: string | undefined;
 
   private constructor(
     readonly key: DeviceKey,
@@ -83,9 +94,19 @@ export class AgentRuntime {
     const config = options.config;
     const log = options.logger ?? pino({ name: 'enginechain-agent', level: config.log.level });
     const key = await loadDeviceKey(config.device.keyDir);
-    const outbox = OutboxStore.open({ path: config.outbox.path, deviceId: key.deviceId, quotaBytes: config.outbox.quotaBytes });
+    // The first signature builds noble's precomputed tables (tens of ms). Done here, not on the
+    // first batch, so sampling never stalls on it: a stall squeezes readings together in time
+    // and can fake an acceleration.
+    signEs256k(new Uint8Array(32), key.privateKey);
+    const outbox = OutboxStore.open({
+      path: config.outbox.path,
+      deviceId: key.deviceId,
+      quotaBytes: config.outbox.quotaBytes,
+    });
     const clock = new AgentClock({ rate: config.clockRate });
-    const receiptKey = ed25519PublicKeyFromRaw(new Uint8Array(Buffer.from(config.ingest.receiptPublicKey, 'base64')));
+    const receiptKey = ed25519PublicKeyFromRaw(
+      new Uint8Array(Buffer.from(config.ingest.receiptPublicKey, 'base64')),
+    );
     const rates: Record<string, number> = {};
     for (const s of config.sources) if ('signals' in s) Object.assign(rates, s.signals);
 
@@ -118,7 +139,13 @@ export class AgentRuntime {
       allowPlaintext: config.ingest.allowPlaintext,
       subscribeControl: false,
       ...(config.ingest.ca || config.ingest.cert
-        ? { tls: { ...(config.ingest.ca ? { ca: config.ingest.ca } : {}), ...(config.ingest.cert ? { cert: config.ingest.cert } : {}), ...(config.ingest.key ? { key: config.ingest.key } : {}) } }
+        ? {
+            tls: {
+              ...(config.ingest.ca ? { ca: config.ingest.ca } : {}),
+              ...(config.ingest.cert ? { cert: config.ingest.cert } : {}),
+              ...(config.ingest.key ? { key: config.ingest.key } : {}),
+            },
+          }
         : {}),
       onReceiptMessage: (bytes) => runtime?.onNodeMessage(bytes, receiptKey),
     });
@@ -133,7 +160,10 @@ export class AgentRuntime {
           onStatus: (s) => {
             if (s.kind === 'disconnected') {
               metrics.sourceErrors.inc({ source: c.type, code: s.error.code });
-              log.warn({ source: c.type, code: s.error.code, attempt: s.attempt }, 'source lost, reconnecting');
+              log.warn(
+                { source: c.type, code: s.error.code, attempt: s.attempt },
+                'source lost, reconnecting',
+              );
             } else log.info({ source: c.type, attempts: s.attempts }, 'source back');
           },
         }),
@@ -147,7 +177,17 @@ export class AgentRuntime {
       throw err;
     }
     const notifier = new SystemdNotifier();
-    runtime = new AgentRuntime(key, outbox, pipeline, transport, metrics, clock, log, notifier, sources);
+    runtime = new AgentRuntime(
+      key,
+      outbox,
+      pipeline,
+      transport,
+      metrics,
+      clock,
+      log,
+      notifier,
+      sources,
+    );
     transport.start();
     if (options.serveMetrics ?? true) {
       try {
@@ -160,6 +200,9 @@ export class AgentRuntime {
     }
     await notifier.ready(`device ${key.deviceId}, ${sources.length} sources`).catch(() => {});
     const r = runtime;
+    r.statusPath = agentStatusPath(config.outbox.path);
+    r.statusTimer = setInterval(() => r.writeStatus(), 2_000);
+    r.statusTimer.unref();
     notifier.startWatchdog(() => Date.now() - r.lastSampleAt < 60_000 && !r.stopping);
     log.info({ deviceId: key.deviceId, sources: sources.map((s) => s.id) }, 'agent started');
     return runtime;
@@ -167,12 +210,16 @@ export class AgentRuntime {
 
   private async run(): Promise<void> {
     for await (const r of mergeSources(this.sources, this.clock, (id, err) =>
-      this.log.error({ source: id, err: err instanceof AdapterError ? err.message : String(err) }, 'source ended'),
+      this.log.error(
+        { source: id, err: err instanceof AdapterError ? err.message : String(err) },
+        'source ended',
+      ),
     )) {
       this.lastSampleAt = Date.now();
       this.metrics.samples.inc();
       // GNSS time sets the wall clock while there is a fix; jumps are recorded, not hidden.
-      if (r.source.startsWith('nmea') && r.name === 'Vehicle.CurrentLocation.Latitude') this.clock.gnssFix(r.sourceTime);
+      if (r.source.startsWith('nmea') && r.name === 'Vehicle.CurrentLocation.Latitude')
+        this.clock.gnssFix(r.sourceTime);
       try {
         this.pipeline.push(r);
       } catch (err) {
@@ -181,7 +228,10 @@ export class AgentRuntime {
     }
   }
 
-  private onNodeMessage(bytes: Uint8Array, receiptKey: ReturnType<typeof ed25519PublicKeyFromRaw>): void {
+  private onNodeMessage(
+    bytes: Uint8Array,
+    receiptKey: ReturnType<typeof ed25519PublicKeyFromRaw>,
+  ): void {
     const v = verifyNodeMessage(bytes, receiptKey);
     if (!v.ok) {
       this.log.warn({ code: v.error.code }, 'node message refused');
@@ -195,16 +245,23 @@ export class AgentRuntime {
       return;
     }
     try {
-      if (this.outbox.markReceipted(m.seq, m.batchHash, bytes, { logIndex: m.leafIndex }) === 'receipted') {
+      if (
+        this.outbox.markReceipted(m.seq, m.batchHash, bytes, { logIndex: m.leafIndex }) ===
+        'receipted'
+      ) {
         this.receipts++;
         this.metrics.receipts.inc();
       }
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, seq: m.seq }, 'receipt does not match the outbox');
+      this.log.warn(
+        { err: (err as Error).message, seq: m.seq },
+        'receipt does not match the outbox',
+      );
     }
   }
 
   status(): AgentStatus {
+    if (this.finalStatus) return this.finalStatus;
     return {
       deviceId: this.key.deviceId,
       samples: this.pipeline.samples,
@@ -213,9 +270,27 @@ export class AgentRuntime {
       outbox: this.outbox.stats(),
       connected: this.transport.connected,
       events: this.pipeline.eventLog.map((e) => ({ type: e.type, start: e.start, data: e.data })),
-      trips: this.pipeline.tripLog.map((t) => ({ start: t.start, end: t.end, distanceKm: t.distanceKm })),
+      trips: this.pipeline.tripLog.map((t) => ({
+        start: t.start,
+        end: t.end,
+        distanceKm: t.distanceKm,
+      })),
       currentTripKm: this.pipeline.trips.current?.distanceKm,
     };
+  }
+
+  private writeStatus(status: AgentStatus = this.status()): void {
+    if (!this.statusPath) return;
+    try {
+      const tmp = `${this.statusPath}.tmp`;
+      writeFileSync(
+        tmp,
+        JSON.stringify({ ...status, writtenAt: new Date().toISOString() }, null, 2) + '\n',
+      );
+      renameSync(tmp, this.statusPath);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'status file not written');
+    }
   }
 
   /** Stops sampling, cuts what is pending into batches, and keeps sending for `drainMs`. */
@@ -229,9 +304,13 @@ export class AgentRuntime {
     this.pipeline.flush();
     this.transport.wake();
     const deadline = Date.now() + (options.drainMs ?? 0);
-    while (Date.now() < deadline && this.outbox.stats().depth > 0) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && this.outbox.stats().depth > 0)
+      await new Promise((r) => setTimeout(r, 50));
     await this.transport.stop();
     await this.closeMetrics?.();
+    this.finalStatus = this.status();
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.writeStatus(this.finalStatus);
     this.outbox.close();
     this.log.info('agent stopped');
   }

@@ -33,7 +33,8 @@ function loadMapping(mapping: string): readonly VssSignalMapping[] {
     throw new ConfigError(`cannot read VSS mapping ${mapping}: ${(err as Error).message}`);
   }
   const parsed = mappingFileSchema.safeParse(json);
-  if (!parsed.success) throw new ConfigError(`VSS mapping ${mapping} is invalid: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new ConfigError(`VSS mapping ${mapping} is invalid: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
 
@@ -46,7 +47,10 @@ function loadDbc(path: string) {
 }
 
 /** Builds the firmware-bridge source a config entry describes (ELM327 sources: see elm327). */
-export function createSource(config: SourceConfig, elm327?: (c: Extract<SourceConfig, { type: 'elm327' }>) => SignalSource): SignalSource {
+export function createSource(
+  config: SourceConfig,
+  elm327?: (c: Extract<SourceConfig, { type: 'elm327' }>) => SignalSource,
+): SignalSource {
   switch (config.type) {
     case 'nmea':
       return new NmeaSource({ path: config.port, baudRate: config.baud });
@@ -54,7 +58,11 @@ export function createSource(config: SourceConfig, elm327?: (c: Extract<SourceCo
       return new ImuSource({ path: config.port, baudRate: config.baud });
     case 'slcan':
       return new DbcSignalSource({
-        frames: new SlcanSource({ path: config.port, baudRate: config.baud, bitrate: config.bitrate }),
+        frames: new SlcanSource({
+          path: config.port,
+          baudRate: config.baud,
+          bitrate: config.bitrate,
+        }),
         database: loadDbc(config.dbc),
         mapping: loadMapping(config.mapping),
       });

@@ -231,7 +231,10 @@ export class MqttBatchTransport extends EventEmitter<MqttBatchTransportEvents> {
     this.client = client;
     // PUBACK only after the handler settled: see onReceiptMessage.
     client.handleMessage = (packet, done) => {
-      const payload = typeof packet.payload === 'string' ? new TextEncoder().encode(packet.payload) : new Uint8Array(packet.payload); // prettier-ignore
+      const payload =
+        typeof packet.payload === 'string'
+          ? new TextEncoder().encode(packet.payload)
+          : new Uint8Array(packet.payload);
       this.deliver(packet.topic, payload).then(
         () => done(),
         () => done(),
@@ -247,7 +250,8 @@ export class MqttBatchTransport extends EventEmitter<MqttBatchTransportEvents> {
         client.end(true);
         reject(err);
       };
-      const closedEarly = () => fail(new TransportError('connect-failed', 'connection closed before CONNACK'));
+      const closedEarly = () =>
+        fail(new TransportError('connect-failed', 'connection closed before CONNACK'));
       const ok = (packet: IConnackPacket) => {
         client.removeListener('close', closedEarly);
         client.removeListener('error', fail);
@@ -278,25 +282,31 @@ export class MqttBatchTransport extends EventEmitter<MqttBatchTransportEvents> {
     // The broker kept no session (first contact, or it restarted without persistence): what
     // it PUBACKed before may never reach the node, so every in-flight batch goes again.
     if (!connack.sessionPresent) this.o.outbox.releaseInFlight();
-    try {
-      await client.subscribeAsync(this.topics.receipt, { qos: 1 });
-    } catch (err) {
-      this.emit(
-        'problem',
-        new TransportError('subscribe-refused', `${this.topics.receipt}: ${String(err)}`, {
-          cause: err,
-        }),
-      );
+    // mqtt.js never calls back a clean:false client's SUBSCRIBE whose connection dropped, so
+    // each subscription races the connection's end.
+    const subscribe = (topic: string) =>
+      Promise.race([
+        client.subscribeAsync(topic, { qos: 1 }).then(
+          () => 'granted' as const,
+          (err: unknown) => (client.connected ? err : ('closed' as const)),
+        ),
+        closed.then(() => 'closed' as const),
+      ]);
+    const receipt = await subscribe(this.topics.receipt);
+    if (receipt === 'closed') return { closed };
+    if (receipt !== 'granted') {
+      const detail = `${this.topics.receipt}: ${String(receipt)}`;
+      this.emit('problem', new TransportError('subscribe-refused', detail, { cause: receipt }));
       client.end(true);
       return { closed };
     }
     if (this.o.subscribeControl ?? true) {
-      client.subscribeAsync(this.topics.control, { qos: 1 }).catch((err: unknown) => {
-        this.emit(
-          'problem',
-          new TransportError('subscribe-refused', `${this.topics.control} (optional): ${String(err)}`),
-        );
-      });
+      const control = await subscribe(this.topics.control);
+      if (control === 'closed') return { closed };
+      if (control !== 'granted') {
+        const detail = `${this.topics.control} (optional, carrying on): ${String(control)}`;
+        this.emit('problem', new TransportError('subscribe-refused', detail, { cause: control }));
+      }
     }
     this.emit('connected', { protocolVersion: version, sessionPresent: connack.sessionPresent });
     this.pollTimer = setInterval(() => this.pump(), this.o.pollIntervalMs ?? 1_000);
@@ -304,7 +314,10 @@ export class MqttBatchTransport extends EventEmitter<MqttBatchTransportEvents> {
     return { closed };
   }
 
-  private clientOptions(version: MqttProtocolVersion, password: Uint8Array | string): IClientOptions {
+  private clientOptions(
+    version: MqttProtocolVersion,
+    password: Uint8Array | string,
+  ): IClientOptions {
     const tls = this.o.tls ?? {};
     const pem = (v: string | Uint8Array): Buffer =>
       typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
@@ -324,7 +337,11 @@ export class MqttBatchTransport extends EventEmitter<MqttBatchTransportEvents> {
       resubscribe: false,
       rejectUnauthorized: true,
       ...(tls.ca !== undefined
-        ? { ca: (Array.isArray(tls.ca) ? tls.ca : [tls.ca]).map((c) => pem(c as string | Uint8Array)) }
+        ? {
+            ca: (Array.isArray(tls.ca) ? tls.ca : [tls.ca]).map((c) =>
+              pem(c as string | Uint8Array),
+            ),
+          }
         : {}),
       ...(tls.cert !== undefined ? { cert: pem(tls.cert) } : {}),
       ...(tls.key !== undefined ? { key: pem(tls.key) } : {}),

@@ -6,12 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes, type AedesOptions } from 'aedes';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { generateReceiptKey, signNodeMessage } from '@enginechain/shared';
 
 export interface TestBroker {
@@ -88,20 +88,18 @@ export async function startMosquitto(): Promise<Mosquitto> {
     const proc = spawn('mosquitto', ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     let log = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`mosquitto did not start: ${log}`)), 10_000);
-      proc.stderr?.on('data', (d: Buffer) => {
-        log += d.toString();
-        if (log.includes(' running')) {
-          clearTimeout(timer);
-          resolve();
+    proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    // Ready when both listeners accept a TCP connection.
+    const deadline = Date.now() + 10_000;
+    for (const p of [port, wsPort]) {
+      while (!(await accepts(p))) {
+        if (proc.exitCode !== null || Date.now() > deadline) {
+          proc.kill('SIGKILL');
+          throw new Error(`mosquitto did not start (exit ${proc.exitCode}): ${log}`);
         }
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`mosquitto exited with ${code}: ${log}`));
-      });
-    });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   };
   const kill = async () => {
     const proc = child;
@@ -123,6 +121,17 @@ export async function startMosquitto(): Promise<Mosquitto> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 export interface ReceivedBatch {
@@ -149,9 +158,14 @@ export interface FakeIngest {
  * (seq at byte 32, kind at byte 40; see outbox/test-batches.ts) and answers with a receipt
  * signed by its own Ed25519 key, as the node's receipt dispatcher does.
  */
-export async function startFakeIngest(url: string, deviceId: string): Promise<FakeIngest> {
+export async function startFakeIngest(
+  url: string,
+  deviceId: string,
+  connectOptions: IClientOptions = {},
+): Promise<FakeIngest> {
   const { privateKey, publicKey } = generateReceiptKey();
   const client: MqttClient = await mqtt.connectAsync(url, {
+    ...connectOptions,
     protocolVersion: 4,
     clientId: `fake-ingest-${process.pid}-${Math.random().toString(16).slice(2)}`,
     reconnectPeriod: 100,

@@ -5,6 +5,7 @@ import { startNmeaEmulator } from '../nmea/emulator.js';
 import { VehicleClock } from '../vehicle/clock.js';
 import { loadDriveCycle } from '../vehicle/drive-cycle.js';
 import { SimulatorError } from '../vehicle/errors.js';
+import { startSlcanDevice } from '../slcan/slcan-device.js';
 import { VehicleSimulator, type DtcInjection } from '../vehicle/simulator.js';
 
 export interface SimulationOptions {
@@ -27,6 +28,8 @@ export interface SimulationOptions {
 export interface SimulationInterfaces {
   nmea?: string;
   imu?: string;
+  /** SLCAN adapter pty streaming the car's frames (hardware/data/sim-vehicle.dbc). */
+  slcan?: string;
 }
 
 export interface RunningSimulation {
@@ -83,6 +86,9 @@ export async function startSimulation(options: SimulationOptions): Promise<Runni
       });
       closers.push(() => imu.close());
       interfaces.imu = imu.path;
+      const slcan = await startSlcanDevice({ vehicle: clock.provider });
+      closers.push(() => slcan.close());
+      interfaces.slcan = slcan.ptyPath;
     }
   } catch (err) {
     await stop();

@@ -18,6 +18,13 @@ import { IngestMetrics } from './ingest-metrics.js';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 
+export const DEFAULT_ORIGIN = 'enginechain.local/sidechain';
+
+/** The checkpoint key's name for an origin (key names allow fewer characters than origins). */
+function keyNameOf(origin: string): string {
+  return origin.replace(/[^A-Za-z0-9.\-_]/g, '-');
+}
+
 export interface IngestNodeOptions {
   /** Folder for the database (node.db) and the node keys (keys/). */
   readonly dataDir: string;
@@ -73,7 +80,7 @@ export class IngestNode {
 
   static async start(options: IngestNodeOptions): Promise<IngestNode> {
     const log = options.logger ?? pino({ name: 'enginechain-ingest' });
-    const origin = options.origin ?? 'enginechain.local/sidechain';
+    const origin = options.origin ?? DEFAULT_ORIGIN;
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
     const keys = await loadOrCreateNodeKeys(
       join(options.dataDir, 'keys'),
@@ -221,6 +228,20 @@ export class IngestNode {
     );
     log.info({ brokerUrl, httpUrl, origin, logSize: await store.logSize() }, 'ingest node started');
     return node;
+  }
+
+  /**
+   * Opens a node's data folder without broker or HTTP (evidence export, audits). The origin is
+   * read from the latest checkpoint when not given. Do not run it beside a live node that signs.
+   */
+  static async openData(dataDir: string, origin?: string) {
+    const store = new SqliteIngestStore(join(dataDir, 'node.db'));
+    const latest = await store.latestCheckpoint();
+    const o = origin ?? latest?.note.split('\n')[0] ?? DEFAULT_ORIGIN;
+    const keys = await loadOrCreateNodeKeys(join(dataDir, 'keys'), keyNameOf(o));
+    const sidechain = new Sidechain({ store, origin: o, signer: keys.checkpointSigner });
+    await sidechain.open();
+    return { store, keys, sidechain, close: () => store.close() };
   }
 
   /** Every batch from the broker comes through here; failures are logged, never thrown. */

@@ -58,8 +58,8 @@ export function columnsFromSamples(samples: readonly BatchSample[], start: numbe
   samples.forEach((s, i) => {
     if (typeof s?.name !== 'string' || s.name === '')
       bad(`samples[${i}].name`, 'expected a VSS path');
-    if (typeof s.unit !== 'string' || s.unit === '')
-      bad(`samples[${i}].unit`, 'expected a VSS unit');
+    // '' is the unit of VSS enumerations and strings.
+    if (typeof s.unit !== 'string') bad(`samples[${i}].unit`, 'expected a VSS unit');
     if (typeof s.time !== 'number' || !Number.isFinite(s.time))
       bad(`samples[${i}].time`, 'expected Unix ms');
     const t = Math.round(s.time);

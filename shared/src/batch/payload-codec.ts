@@ -275,7 +275,9 @@ function parseColumn(v: CborValue, i: number, start: number): SignalColumn {
   const path = `signals[${i}]`;
   const m = record(v, path, COLUMN_KEY, [COLUMN_KEY.exponent]);
   const name = nonEmptyText(m.get(COLUMN_KEY.name), `${path}.name`, MAX_NAME_BYTES);
-  const unit = nonEmptyText(m.get(COLUMN_KEY.unit), `${path}.unit`, MAX_UNIT_BYTES);
+  // VSS enumerations and strings (a gear, a fix quality, a DTC list) have no unit: '' is valid.
+  const unit = text(m.get(COLUMN_KEY.unit), `${path}.unit`, MAX_UNIT_BYTES);
+  if (hasControlCharacter(unit)) fail(`${path}.unit`, 'expected text without control characters');
   // Hot loops (hundreds of values per column): check inline, build the path only on failure.
   const rawDeltas = list(m.get(COLUMN_KEY.timeDeltas), `${path}.timeDeltas`);
   let time = start;
