@@ -1,7 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'verify-worker': 'src/pipeline/verify-worker.ts' },
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/cli.ts',
+    'verify-worker': 'src/pipeline/verify-worker.ts',
+  },
   format: ['esm'],
   dts: true,
   sourcemap: true,

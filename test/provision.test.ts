@@ -22,7 +22,9 @@ beforeAll(async () => {
 afterAll(() => node.stop());
 
 describe('provisioning against a real ingestion node', () => {
-  const sources = [{ type: 'elm327' as const, port: 'tcp://127.0.0.1:35000', signals: { 'Vehicle.Speed': 5 } }];
+  const sources = [
+    { type: 'elm327' as const, port: 'tcp://127.0.0.1:35000', signals: { 'Vehicle.Speed': 5 } },
+  ];
 
   it('creates the key, registers it and writes a valid agent config', async () => {
     const { token } = await node.enrolment.issueToken(VIN);

@@ -67,6 +67,7 @@ export class AgentRuntime {
   private finalStatus: AgentStatus | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private statusPath: string | undefined;
+  private lastPrune = 0;
 
   private constructor(
     readonly key: DeviceKey,
@@ -110,7 +111,8 @@ export class AgentRuntime {
     const rates: Record<string, number> = {};
     for (const s of config.sources) if ('signals' in s) Object.assign(rates, s.signals);
 
-    let runtime: AgentRuntime | undefined;
+    // Callbacks below need the runtime, which needs them: the reference is filled in last.
+    const ref: { runtime?: AgentRuntime } = {};
     const metrics = new AgentMetrics({
       outboxDepth: () => outbox.stats().depth,
       outboxBytes: () => outbox.stats().bytes,
@@ -124,7 +126,7 @@ export class AgentRuntime {
       rates,
       onBatch: (info) => {
         metrics.batches.inc({ kind: info.kind });
-        if (runtime) runtime.batchesSigned++;
+        if (ref.runtime) ref.runtime.batchesSigned++;
         transport.wake();
       },
       onEvent: (e) => log.info({ event: e.type, data: e.data }, 'driving event'),
@@ -147,7 +149,7 @@ export class AgentRuntime {
             },
           }
         : {}),
-      onReceiptMessage: (bytes) => runtime?.onNodeMessage(bytes, receiptKey),
+      onReceiptMessage: (bytes) => ref.runtime?.onNodeMessage(bytes, receiptKey),
     });
     transport.on('reconnect-scheduled', () => metrics.reconnects.inc());
     transport.on('problem', (err) => log.warn({ err: err.message }, 'transport'));
@@ -177,7 +179,7 @@ export class AgentRuntime {
       throw err;
     }
     const notifier = new SystemdNotifier();
-    runtime = new AgentRuntime(
+    const runtime = new AgentRuntime(
       key,
       outbox,
       pipeline,
@@ -188,6 +190,7 @@ export class AgentRuntime {
       notifier,
       sources,
     );
+    ref.runtime = runtime;
     transport.start();
     if (options.serveMetrics ?? true) {
       try {
@@ -201,7 +204,14 @@ export class AgentRuntime {
     await notifier.ready(`device ${key.deviceId}, ${sources.length} sources`).catch(() => {});
     const r = runtime;
     r.statusPath = agentStatusPath(config.outbox.path);
-    r.statusTimer = setInterval(() => r.writeStatus(), 2_000);
+    r.statusTimer = setInterval(() => {
+      r.writeStatus();
+      // Receipts are kept a week for audits, then pruned so a small disk does not fill up.
+      if (Date.now() - r.lastPrune > 3_600_000) {
+        r.lastPrune = Date.now();
+        r.outbox.pruneReceipts(Date.now() - 7 * 24 * 3_600_000);
+      }
+    }, 2_000);
     r.statusTimer.unref();
     notifier.startWatchdog(() => Date.now() - r.lastSampleAt < 60_000 && !r.stopping);
     log.info({ deviceId: key.deviceId, sources: sources.map((s) => s.id) }, 'agent started');

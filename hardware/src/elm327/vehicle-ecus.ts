@@ -21,13 +21,16 @@ export interface EmulatedEcu {
   readonly reportsDtcs: boolean;
 }
 
-const byte = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+// A snapshot field that is missing or not finite encodes as 0 rather than as "NaN" on the wire.
+const clamp = (v: number, max: number) =>
+  Number.isFinite(v) ? Math.max(0, Math.min(max, Math.round(v))) : 0;
+const byte = (v: number) => clamp(v, 255);
 const word = (v: number) => {
-  const w = Math.max(0, Math.min(0xffff, Math.round(v)));
+  const w = clamp(v, 0xffff);
   return [w >> 8, w & 0xff];
 };
 const dword = (v: number) => {
-  const d = Math.max(0, Math.min(0xffffffff, Math.round(v)));
+  const d = clamp(v, 0xffffffff);
   return [(d >>> 24) & 0xff, (d >>> 16) & 0xff, (d >>> 8) & 0xff, d & 0xff];
 };
 const pct = (p: number) => byte((p * 255) / 100);
