@@ -3,6 +3,7 @@ export * from './vehicle/index.js';
 export * from './nmea/index.js';
 export * from './imu/index.js';
 export * from './slcan/index.js';
+export * from './elm327/index.js';
 export {
   startSimulation,
   type SimulationOptions,

@@ -12,6 +12,8 @@ export interface SimulationOptions {
   /** `udds`, `hwfet`, `us06`, `nycc` or a CSV path. */
   readonly cycle: string;
   readonly speedup?: number;
+  /** Wall seconds the vehicle idles at t = 0 before the cycle starts. */
+  readonly holdS?: number;
   readonly crashAtS?: number;
   readonly seed?: number;
   readonly noise?: boolean;
@@ -55,7 +57,10 @@ export async function startSimulation(options: SimulationOptions): Promise<Runni
     dtcs: options.dtcs,
     startTimeMs: Date.now(),
   });
-  const clock = new VehicleClock(simulator, { speedup: options.speedup ?? 1 });
+  const clock = new VehicleClock(simulator, {
+    speedup: options.speedup ?? 1,
+    holdMs: (options.holdS ?? 0) * 1000,
+  });
   const interfaces: SimulationInterfaces = {};
   const closers: (() => Promise<void>)[] = [];
   let endTimer: NodeJS.Timeout | undefined;
@@ -131,6 +136,7 @@ function dtcAt(value: string, previous: DtcInjection[] = []): DtcInjection[] {
 interface SimulateFlags {
   cycle: string;
   speedup: number;
+  hold: number;
   crashAt?: number;
   seed: number;
   noise: boolean;
@@ -151,6 +157,12 @@ export function registerSimulateCommand(program: Command): void {
     .requiredOption('--cycle <name|file>', 'udds, hwfet, us06, nycc, or a t_s,speed_kmh CSV file')
     .option('--speedup <n>', 'simulated seconds per wall second', positiveNumber, 1)
     .option('--crash-at <s>', 'inject a frontal crash at this simulated second', nonNegativeNumber)
+    .option(
+      '--hold <s>',
+      'idle at t = 0 for this many wall seconds before the cycle starts',
+      nonNegativeNumber,
+      0,
+    )
     .option('--seed <n>', 'seed for the road layout, sensor noise and faults', integer, 1)
     .option('--noise', 'Gaussian noise on accelerations and yaw rate (default)')
     .option('--no-noise', 'exact dv/dt, no sensor noise')
@@ -183,6 +195,7 @@ export function registerSimulateCommand(program: Command): void {
         running = await startSimulation({
           cycle: flags.cycle,
           speedup: flags.speedup,
+          holdS: flags.hold,
           crashAtS: flags.crashAt,
           seed: flags.seed,
           noise: flags.noise,

@@ -82,12 +82,16 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const httpUrl = String(node.announced.httpUrl);
     say(`ingest node   ${httpUrl} (MQTT ${String(node.announced.brokerUrl)})`);
 
+    // The car idles at t = 0 until the agent is up, so the agent sees the whole cycle.
+    const holdS = 6;
     const simArgs = [
       'simulate',
       '--cycle',
       cycle,
       '--speedup',
       String(speedup),
+      '--hold',
+      String(holdS),
       '--pty',
       '--json',
       '--no-noise',
@@ -95,7 +99,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     if (o.crashAtS !== undefined) simArgs.push('--crash-at', String(o.crashAtS));
     const sim = await startEnginechain(simArgs, { logPath: join(dir, 'simulate.log') });
     running.push(sim);
-    const startedAt = Date.now();
+    const startedAt = Date.now() + holdS * 1000;
     const vin = String(sim.announced.vin);
     const ifs = sim.announced.interfaces as { slcan: string; nmea: string; imu: string };
     const durationS = Number(sim.announced.durationS);
@@ -156,7 +160,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
       }
     };
     let lastReport = 0;
-    const simTime = () => ((Date.now() - startedAt) / 1000) * speedup;
+    const simTime = () => Math.max(0, ((Date.now() - startedAt) / 1000) * speedup);
     while (simTime() < endS && sim.child.exitCode === null && agent.child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 250));
       if (simTime() - lastReport >= 120) {

@@ -8,7 +8,7 @@ import { Elm327Faults } from './faults.js';
 import { Elm327Session, isoTpFrames } from './session.js';
 import { encodeDtc, supportBitmap, vehicleEcus } from './vehicle-ecus.js';
 
-const CAR = {
+const CAR: Partial<VehicleSnapshot> = {
   vin: '1D4GP00R55B123456', // the ELM327 datasheet's example VIN
   speedKmh: 50,
   engineRpm: 1726,
@@ -19,11 +19,11 @@ const CAR = {
   batteryV: 12.6,
   gear: 3,
   dtcs: ['P0133'],
-} as VehicleSnapshot;
+};
 
 function session(faults = new Elm327Faults()) {
   const s = new Elm327Session({
-    vehicle: () => CAR,
+    vehicle: () => CAR as VehicleSnapshot,
     ecus: vehicleEcus(),
     faults,
     version: 'ELM327 v1.5',

@@ -7,6 +7,11 @@ export interface VehicleClockOptions {
   readonly speedup?: number;
   /** Wall clock in ms; injectable for tests. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Wall ms the vehicle stays parked at t = 0 (engine idling) before the cycle starts, so an
+   * agent started after the simulator sees the whole cycle.
+   */
+  readonly holdMs?: number;
 }
 
 /**
@@ -28,7 +33,10 @@ export class VehicleClock {
       throw new SimulatorError('bad-input', 'speedup must be a positive number');
     }
     this.now = options.now ?? Date.now;
-    this.startedAtMs = this.now();
+    const hold = options.holdMs ?? 0;
+    if (!(hold >= 0 && Number.isFinite(hold)))
+      throw new SimulatorError('bad-input', 'holdMs must be ≥ 0');
+    this.startedAtMs = this.now() + hold;
   }
 
   /** Simulated seconds elapsed, capped at the cycle's duration. */
