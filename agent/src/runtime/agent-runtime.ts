@@ -155,7 +155,7 @@ export class AgentRuntime {
     transport.on('problem', (err) => log.warn({ err: err.message }, 'transport'));
     transport.on('connected', (c) => log.info(c, 'connected to the ingestion node'));
 
-    const make = options.createSource ?? ((c: SourceConfig) => createSource(c));
+    const make = options.createSource ?? createSource;
     const sources = config.sources.map(
       (c) =>
         new ReconnectingSource(make(c), {

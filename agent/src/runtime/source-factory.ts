@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   CandumpReplaySource,
   DbcSignalSource,
+  Elm327Source,
   ImuSource,
   NmeaSource,
   SlcanSource,
@@ -79,7 +80,11 @@ export function createSource(
         mapping: loadMapping(config.mapping),
       });
     case 'elm327':
-      if (!elm327) throw new ConfigError('ELM327 sources need the ELM327 driver');
-      return elm327(config);
+      return new Elm327Source({
+        port: config.port,
+        baudRate: config.baud,
+        protocol: config.protocol,
+        signals: config.signals,
+      });
   }
 }

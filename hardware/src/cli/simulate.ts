@@ -6,6 +6,7 @@ import { VehicleClock } from '../vehicle/clock.js';
 import { loadDriveCycle } from '../vehicle/drive-cycle.js';
 import { SimulatorError } from '../vehicle/errors.js';
 import { startSlcanDevice } from '../slcan/slcan-device.js';
+import { startElm327Server } from '../elm327/server.js';
 import { VehicleSimulator, type DtcInjection } from '../vehicle/simulator.js';
 
 export interface SimulationOptions {
@@ -18,8 +19,10 @@ export interface SimulationOptions {
   readonly seed?: number;
   readonly noise?: boolean;
   readonly dtcs?: readonly DtcInjection[];
-  /** Serve NMEA, IMU (and the other emulators) on ptys. */
+  /** Serve NMEA, IMU, SLCAN and an ELM327 on ptys. */
   readonly pty?: boolean;
+  /** Serve the ELM327 on TCP too, e.g. { host: '127.0.0.1', port: 35000 } (port 0: any). */
+  readonly elm327Tcp?: { readonly host: string; readonly port: number };
   readonly nmeaRateHz?: number;
   readonly imuRateHz?: number;
   /** Fault injection passed to the NMEA and IMU emulators. */
@@ -32,6 +35,10 @@ export interface SimulationInterfaces {
   imu?: string;
   /** SLCAN adapter pty streaming the car's frames (hardware/data/sim-vehicle.dbc). */
   slcan?: string;
+  /** ELM327 adapter: `tcp://host:port` (Wi-Fi style) … */
+  elm327?: string;
+  /** … and a pty (USB style). */
+  elm327Pty?: string;
 }
 
 export interface RunningSimulation {
@@ -95,6 +102,16 @@ export async function startSimulation(options: SimulationOptions): Promise<Runni
       closers.push(() => slcan.close());
       interfaces.slcan = slcan.ptyPath;
     }
+    if (options.pty || options.elm327Tcp) {
+      const elm = await startElm327Server({
+        vehicle: clock.provider,
+        ...(options.elm327Tcp ? { tcp: options.elm327Tcp } : {}),
+        pty: options.pty ?? false,
+      });
+      closers.push(() => elm.close());
+      if (elm.url) interfaces.elm327 = elm.url;
+      if (elm.ptyPath) interfaces.elm327Pty = elm.ptyPath;
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -121,6 +138,12 @@ function nonNegativeNumber(value: string): number {
   return n;
 }
 
+function tcpUrl(value: string): { host: string; port: number } {
+  const m = /^tcp:\/\/([^:/]+|\[[^\]]+\]):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65_535) throw new InvalidArgumentError('expected tcp://host:port');
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
@@ -137,6 +160,7 @@ interface SimulateFlags {
   cycle: string;
   speedup: number;
   hold: number;
+  elm327?: { host: string; port: number };
   crashAt?: number;
   seed: number;
   noise: boolean;
@@ -166,7 +190,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--seed <n>', 'seed for the road layout, sensor noise and faults', integer, 1)
     .option('--noise', 'Gaussian noise on accelerations and yaw rate (default)')
     .option('--no-noise', 'exact dv/dt, no sensor noise')
-    .option('--pty', 'serve NMEA and IMU on pseudo-terminals (default when nothing else is asked)')
+    .option('--pty', 'serve NMEA, IMU, SLCAN and ELM327 on pseudo-terminals (default)')
+    .option('--elm327 <url>', 'also serve the ELM327 on TCP, e.g. tcp://127.0.0.1:35000', tcpUrl)
     .addOption(
       new Option('--nmea-rate <hz>', 'GNSS epochs per second (1-10)')
         .argParser(positiveNumber)
@@ -201,6 +226,7 @@ export function registerSimulateCommand(program: Command): void {
           noise: flags.noise,
           dtcs: flags.dtc,
           pty: flags.pty ?? true,
+          ...(flags.elm327 ? { elm327Tcp: flags.elm327 } : {}),
           nmeaRateHz: flags.nmeaRate,
           imuRateHz: flags.imuRate,
           badChecksumRate: flags.badChecksumRate,
