@@ -204,6 +204,7 @@ export class AgentRuntime {
     await notifier.ready(`device ${key.deviceId}, ${sources.length} sources`).catch(() => {});
     const r = runtime;
     r.statusPath = agentStatusPath(config.outbox.path);
+    r.writeStatus();
     r.statusTimer = setInterval(() => {
       r.writeStatus();
       // Receipts are kept a week for audits, then pruned so a small disk does not fill up.

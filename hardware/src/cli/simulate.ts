@@ -262,13 +262,16 @@ export function registerSimulateCommand(program: Command): void {
         process.stdout.write(`${lines.join('\n')}\n`);
       }
       const onSignal = () => void running.stop();
+      const onRelease = () => running.clock.release();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      process.on('SIGUSR1', onRelease);
       try {
         await running.finished;
       } finally {
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
+        process.removeListener('SIGUSR1', onRelease);
       }
       if (!flags.json) process.stdout.write('simulation ended\n');
     });

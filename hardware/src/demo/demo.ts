@@ -82,8 +82,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const httpUrl = String(node.announced.httpUrl);
     say(`ingest node   ${httpUrl} (MQTT ${String(node.announced.brokerUrl)})`);
 
-    // The car idles at t = 0 until the agent is up, so the agent sees the whole cycle.
-    const holdS = 6;
+    // The car idles at t = 0 until the agent is up (SIGUSR1 below), so the agent sees the
+    // whole cycle; the hold is only a ceiling.
+    const holdS = 120;
     const simArgs = [
       'simulate',
       '--cycle',
@@ -99,7 +100,6 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     if (o.crashAtS !== undefined) simArgs.push('--crash-at', String(o.crashAtS));
     const sim = await startEnginechain(simArgs, { logPath: join(dir, 'simulate.log') });
     running.push(sim);
-    const startedAt = Date.now() + holdS * 1000;
     const vin = String(sim.announced.vin);
     const ifs = sim.announced.interfaces as { slcan: string; nmea: string; imu: string };
     const durationS = Number(sim.announced.durationS);
@@ -159,6 +159,15 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
         return undefined;
       }
     };
+    const readyBy = Date.now() + 60_000;
+    while (!readStatus()) {
+      if (agent.child.exitCode !== null || Date.now() > readyBy) {
+        throw new Error(`the agent did not start (see ${join(dir, 'agent.log')})`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    sim.child.kill('SIGUSR1');
+    const startedAt = Date.now();
     let lastReport = 0;
     const simTime = () => Math.max(0, ((Date.now() - startedAt) / 1000) * speedup);
     while (simTime() < endS && sim.child.exitCode === null && agent.child.exitCode === null) {

@@ -21,7 +21,7 @@ export interface VehicleClockOptions {
  */
 export class VehicleClock {
   readonly speedup: number;
-  readonly startedAtMs: number;
+  startedAtMs: number;
   private readonly now: () => number;
 
   constructor(
@@ -37,6 +37,12 @@ export class VehicleClock {
     if (!(hold >= 0 && Number.isFinite(hold)))
       throw new SimulatorError('bad-input', 'holdMs must be ≥ 0');
     this.startedAtMs = this.now() + hold;
+  }
+
+  /** Ends a hold early: the cycle starts now (e.g. once the agent under test is up). */
+  release(): void {
+    const now = this.now();
+    if (now < this.startedAtMs) this.startedAtMs = now;
   }
 
   /** Simulated seconds elapsed, capped at the cycle's duration. */
