@@ -47,11 +47,8 @@ function loadDbc(path: string) {
   }
 }
 
-/** Builds the firmware-bridge source a config entry describes (ELM327 sources: see elm327). */
-export function createSource(
-  config: SourceConfig,
-  elm327?: (c: Extract<SourceConfig, { type: 'elm327' }>) => SignalSource,
-): SignalSource {
+/** Builds the firmware-bridge source a config entry describes. */
+export function createSource(config: SourceConfig): SignalSource {
   switch (config.type) {
     case 'nmea':
       return new NmeaSource({ path: config.port, baudRate: config.baud });

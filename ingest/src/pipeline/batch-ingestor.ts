@@ -84,36 +84,67 @@ export class BatchIngestor {
     };
   }
 
-  async ingest(topicDeviceId: string, bytes: Uint8Array): Promise<IngestOutcome> {
+  /**
+   * Takes one batch as it arrived on `topicDeviceId`'s topic. Verification starts at once and
+   * overlaps with other batches; sequencing keeps each device's arrival order.
+   */
+  ingest(topicDeviceId: string, bytes: Uint8Array): Promise<IngestOutcome> {
     const receivedAt = this.o.now();
+    const checked = this.check(topicDeviceId, bytes, receivedAt);
+    return this.serialised(topicDeviceId, async () => {
+      const c = await checked;
+      if ('outcome' in c) return c.outcome;
+      return this.sequence(topicDeviceId, bytes, c.hash, c.payload, receivedAt, c.flags);
+    });
+  }
+
+  /** Everything that needs no chain state: size, device, signature (in a worker), VIN, time. */
+  private async check(
+    topicDeviceId: string,
+    bytes: Uint8Array,
+    receivedAt: number,
+  ): Promise<
+    | { outcome: IngestOutcome }
+    | { payload: BatchPayload; hash: Uint8Array; flags: IngestRejectionCode[] }
+  > {
     if (bytes.length > MAX_BATCH_BYTES) {
-      return this.reject(
-        topicDeviceId,
-        'too-large',
-        `${bytes.length} bytes exceed ${MAX_BATCH_BYTES}`,
-      );
+      return {
+        outcome: await this.reject(
+          topicDeviceId,
+          'too-large',
+          `${bytes.length} bytes exceed ${MAX_BATCH_BYTES}`,
+        ),
+      };
     }
     const device = await this.o.store.getDevice(topicDeviceId);
-    if (!device) return this.reject(topicDeviceId, 'unknown-device', `no device ${topicDeviceId}`);
-    if (device.status !== 'active')
-      return this.reject(
-        topicDeviceId,
-        'revoked-device',
-        `device ${topicDeviceId} is ${device.status}`,
-      );
+    if (!device)
+      return {
+        outcome: await this.reject(topicDeviceId, 'unknown-device', `no device ${topicDeviceId}`),
+      };
+    if (device.status !== 'active') {
+      return {
+        outcome: await this.reject(
+          topicDeviceId,
+          'revoked-device',
+          `device ${topicDeviceId} is ${device.status}`,
+        ),
+      };
+    }
     const verdict = await this.o.pool.verify(bytes, device.publicKey);
     if (!verdict.ok) {
       const code = verdict.code === 'bad-kid' ? 'topic-mismatch' : verdict.code;
-      return this.reject(topicDeviceId, code, verdict.message);
+      return { outcome: await this.reject(topicDeviceId, code, verdict.message) };
     }
     const payload = verdict.payload;
     if (payload.vin !== null && payload.vin !== device.vin) {
-      return this.reject(
-        topicDeviceId,
-        'vin-mismatch',
-        `batch VIN ${payload.vin} is not ${device.vin}`,
-        payload.seq,
-      );
+      return {
+        outcome: await this.reject(
+          topicDeviceId,
+          'vin-mismatch',
+          `batch VIN ${payload.vin} is not ${device.vin}`,
+          payload.seq,
+        ),
+      };
     }
     const flags: IngestRejectionCode[] = [];
     if (payload.start > receivedAt + this.o.futureToleranceMs) {
@@ -124,9 +155,7 @@ export class BatchIngestor {
         message: `starts ${Math.round((payload.start - receivedAt) / 1000)} s in the future`,
       });
     }
-    return this.serialised(topicDeviceId, () =>
-      this.sequence(topicDeviceId, bytes, verdict.hash, payload, receivedAt, flags),
-    );
+    return { payload, hash: verdict.hash, flags };
   }
 
   private async sequence(

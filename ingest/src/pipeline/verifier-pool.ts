@@ -65,7 +65,6 @@ export class VerifierPool {
     worker.on('exit', () => {
       if (!this.closed) this.workers[slot] = this.spawn(slot);
     });
-    worker.unref();
     return worker;
   }
 

@@ -30,8 +30,11 @@ export class StoreError extends Error {
 }
 
 /**
- * The node's SQLite store: one file, WAL, synchronous=FULL (a receipted batch must survive a
- * power cut of the node: the receipt is a promise that it is logged).
+ * The node's SQLite store: one file, WAL, synchronous=NORMAL with a group sync before every
+ * signed checkpoint. A receipt is a promise that a batch is logged and goes out only after a
+ * checkpoint covers it; `saveCheckpoint` first runs a WAL checkpoint, which fsyncs every commit
+ * before it, so everything receipted survives a power cut without paying one fsync per batch.
+ * (SIGKILL alone never loses a WAL commit.)
  */
 export class SqliteIngestStore implements IngestStore {
   private readonly db: Database.Database;
@@ -39,7 +42,7 @@ export class SqliteIngestStore implements IngestStore {
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
   }
@@ -408,6 +411,9 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async saveCheckpoint(row: CheckpointRow): Promise<void> {
+    // In WAL mode with synchronous=NORMAL a checkpoint fsyncs the WAL: every batch under this
+    // tree size is on disk before the checkpoint (and so any receipt) exists.
+    this.db.pragma('wal_checkpoint(PASSIVE)');
     this.db
       .prepare(
         'INSERT OR IGNORE INTO checkpoints (tree_size, root, note, created_at) VALUES (?, ?, ?, ?)',
