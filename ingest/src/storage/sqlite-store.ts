@@ -39,6 +39,18 @@ export class StoreError extends Error {
 export class SqliteIngestStore implements IngestStore {
   private readonly db: Database.Database;
 
+  /** Prepared statements, kept: preparing costs more than running most of them. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private st(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -69,11 +81,9 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async addEnrolmentToken(t: EnrolmentToken): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO enrolment_tokens (token_hash, vin, owner, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(buf(t.tokenHash), t.vin, t.owner ?? null, t.createdAt, t.expiresAt);
+    this.st(
+      'INSERT INTO enrolment_tokens (token_hash, vin, owner, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(buf(t.tokenHash), t.vin, t.owner ?? null, t.createdAt, t.expiresAt);
   }
 
   async registerDevice(args: {
@@ -85,37 +95,38 @@ export class SqliteIngestStore implements IngestStore {
     logEntry: (vin: string) => Uint8Array;
   }): ReturnType<IngestStore['registerDevice']> {
     return this.db.transaction(() => {
-      const token = this.db
-        .prepare('SELECT * FROM enrolment_tokens WHERE token_hash = ?')
-        .get(buf(args.tokenHash)) as Row | undefined;
+      const token = this.st('SELECT * FROM enrolment_tokens WHERE token_hash = ?').get(
+        buf(args.tokenHash),
+      ) as Row | undefined;
       if (!token) return { error: 'unknown-token' as const };
       if (token.used_at !== null) return { error: 'token-used' as const };
       if ((token.expires_at as number) < args.now) return { error: 'token-expired' as const };
-      if (this.db.prepare('SELECT 1 FROM devices WHERE device_id = ?').get(args.deviceId)) {
+      if (this.st('SELECT 1 FROM devices WHERE device_id = ?').get(args.deviceId)) {
         return { error: 'device-exists' as const };
       }
-      this.db
-        .prepare('UPDATE enrolment_tokens SET used_at = ?, device_id = ? WHERE token_hash = ?')
-        .run(args.now, args.deviceId, buf(args.tokenHash));
-      this.db
-        .prepare(
-          `INSERT INTO devices (device_id, public_key, vin, vin_salt, owner, status, registered_at, next_seq, head_hash)
+      this.st('UPDATE enrolment_tokens SET used_at = ?, device_id = ? WHERE token_hash = ?').run(
+        args.now,
+        args.deviceId,
+        buf(args.tokenHash),
+      );
+      this.st(
+        `INSERT INTO devices (device_id, public_key, vin, vin_salt, owner, status, registered_at, next_seq, head_hash)
            VALUES (?, ?, ?, ?, ?, 'active', ?, 0, ?)`,
-        )
-        .run(
-          args.deviceId,
-          buf(args.publicKey),
-          token.vin,
-          buf(args.vinSalt),
-          token.owner,
-          args.now,
-          Buffer.alloc(32),
-        );
+      ).run(
+        args.deviceId,
+        buf(args.publicKey),
+        token.vin,
+        buf(args.vinSalt),
+        token.owner,
+        args.now,
+        Buffer.alloc(32),
+      );
       const entry = args.logEntry(token.vin as string);
       const leafIndex = this.appendLeafTx(entry, leafHash(entry));
-      this.db
-        .prepare('UPDATE devices SET registration_leaf = ? WHERE device_id = ?')
-        .run(leafIndex, args.deviceId);
+      this.st('UPDATE devices SET registration_leaf = ? WHERE device_id = ?').run(
+        leafIndex,
+        args.deviceId,
+      );
       const device = this.deviceRow(args.deviceId);
       if (!device) throw new StoreError('not-found', 'device vanished inside its transaction');
       return { device, leafIndex };
@@ -127,9 +138,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async devicesByVin(vin: string): Promise<DeviceRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM devices WHERE vin = ? ORDER BY registered_at')
-      .all(vin);
+    const rows = this.st('SELECT * FROM devices WHERE vin = ? ORDER BY registered_at').all(vin);
     return (rows as Row[]).map(toDevice);
   }
 
@@ -140,20 +149,19 @@ export class SqliteIngestStore implements IngestStore {
     now: number,
   ): Promise<boolean> {
     return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM auth_nonces WHERE expires_at < ?').run(now);
-      const r = this.db
-        .prepare(
-          'INSERT OR IGNORE INTO auth_nonces (device_id, nonce, expires_at) VALUES (?, ?, ?)',
-        )
-        .run(deviceId, buf(nonce), expiresAt);
+      this.st('DELETE FROM auth_nonces WHERE expires_at < ?').run(now);
+      const r = this.st(
+        'INSERT OR IGNORE INTO auth_nonces (device_id, nonce, expires_at) VALUES (?, ?, ?)',
+      ).run(deviceId, buf(nonce), expiresAt);
       return r.changes === 1;
     })();
   }
 
   async getBatch(deviceId: string, seq: number): Promise<StoredBatchRow | undefined> {
-    const row = this.db
-      .prepare('SELECT * FROM batches WHERE device_id = ? AND seq = ?')
-      .get(deviceId, seq) as Row | undefined;
+    const row = this.st('SELECT * FROM batches WHERE device_id = ? AND seq = ?').get(
+      deviceId,
+      seq,
+    ) as Row | undefined;
     return row ? toBatch(row) : undefined;
   }
 
@@ -165,14 +173,14 @@ export class SqliteIngestStore implements IngestStore {
         throw new StoreError('chain', `seq ${b.seq} is not the next expected ${device.nextSeq}`);
       }
       const leafIndex = this.appendLeafTx(b.logEntry, b.leafHash);
-      this.db
-        .prepare(
+      this
+        .st(
           `INSERT INTO batches (device_id, seq, hash, bytes, vin, kind, start_time, end_time,
              sample_count, received_at, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(b.deviceId, b.seq, buf(b.hash), buf(b.bytes), b.vin, b.kind, b.startTime, b.endTime,
           b.samples.length, b.receivedAt, leafIndex); // prettier-ignore
-      const insertSample = this.db.prepare(
+      const insertSample = this.st(
         'INSERT INTO samples (device_id, seq, vin, name, time, value_num, value_text, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       );
       for (const s of b.samples) {
@@ -185,7 +193,7 @@ export class SqliteIngestStore implements IngestStore {
         const text = typeof s.value === 'string' ? s.value : null;
         insertSample.run(b.deviceId, b.seq, b.vin, s.name, s.time, num, text, s.unit);
       }
-      const insertEvent = this.db.prepare(
+      const insertEvent = this.st(
         `INSERT INTO events (device_id, seq, vin, type, priority, start_time, end_time, data)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -201,7 +209,7 @@ export class SqliteIngestStore implements IngestStore {
           JSON.stringify(e.data),
         );
       }
-      const insertDrop = this.db.prepare(
+      const insertDrop = this.st(
         `INSERT OR IGNORE INTO declared_drops (device_id, seq, hash, sample_count, first_time, last_time, declared_in)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -216,12 +224,12 @@ export class SqliteIngestStore implements IngestStore {
           b.seq,
         );
       }
-      this.db
-        .prepare('UPDATE devices SET next_seq = ?, head_hash = ? WHERE device_id = ?')
-        .run(b.seq + 1, buf(b.hash), b.deviceId);
-      this.db
-        .prepare('DELETE FROM held_batches WHERE device_id = ? AND seq = ?')
-        .run(b.deviceId, b.seq);
+      this.st('UPDATE devices SET next_seq = ?, head_hash = ? WHERE device_id = ?').run(
+        b.seq + 1,
+        buf(b.hash),
+        b.deviceId,
+      );
+      this.st('DELETE FROM held_batches WHERE device_id = ? AND seq = ?').run(b.deviceId, b.seq);
       return { leafIndex };
     })();
   }
@@ -230,30 +238,31 @@ export class SqliteIngestStore implements IngestStore {
   async skipDeclaredDrop(deviceId: string, seq: number): Promise<void> {
     this.db.transaction(() => {
       const device = this.deviceRow(deviceId);
-      const drop = this.db
-        .prepare('SELECT * FROM declared_drops WHERE device_id = ? AND seq = ?')
-        .get(deviceId, seq) as Row | undefined;
+      const drop = this.st('SELECT * FROM declared_drops WHERE device_id = ? AND seq = ?').get(
+        deviceId,
+        seq,
+      ) as Row | undefined;
       if (!device || !drop || device.nextSeq !== seq) {
         throw new StoreError('chain', `cannot skip seq ${seq} of ${deviceId}`);
       }
-      this.db
-        .prepare('UPDATE devices SET next_seq = ?, head_hash = ? WHERE device_id = ?')
-        .run(seq + 1, drop.hash, deviceId);
+      this.st('UPDATE devices SET next_seq = ?, head_hash = ? WHERE device_id = ?').run(
+        seq + 1,
+        drop.hash,
+        deviceId,
+      );
     })();
   }
 
   async holdBatch(h: HeldBatch): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT OR REPLACE INTO held_batches (device_id, seq, hash, bytes, received_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(h.deviceId, h.seq, buf(h.hash), buf(h.bytes), h.receivedAt);
+    this.st(
+      'INSERT OR REPLACE INTO held_batches (device_id, seq, hash, bytes, received_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(h.deviceId, h.seq, buf(h.hash), buf(h.bytes), h.receivedAt);
   }
 
   async heldBatches(deviceId: string): Promise<HeldBatch[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM held_batches WHERE device_id = ? ORDER BY seq')
-      .all(deviceId) as Row[];
+    const rows = this.st('SELECT * FROM held_batches WHERE device_id = ? ORDER BY seq').all(
+      deviceId,
+    ) as Row[];
     return rows.map((r) => ({
       deviceId: r.device_id as string,
       seq: r.seq as number,
@@ -264,13 +273,14 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async removeHeld(deviceId: string, seq: number): Promise<void> {
-    this.db.prepare('DELETE FROM held_batches WHERE device_id = ? AND seq = ?').run(deviceId, seq);
+    this.st('DELETE FROM held_batches WHERE device_id = ? AND seq = ?').run(deviceId, seq);
   }
 
   async declaredDrop(deviceId: string, seq: number): Promise<DeclaredDrop | undefined> {
-    const r = this.db
-      .prepare('SELECT * FROM declared_drops WHERE device_id = ? AND seq = ?')
-      .get(deviceId, seq) as Row | undefined;
+    const r = this.st('SELECT * FROM declared_drops WHERE device_id = ? AND seq = ?').get(
+      deviceId,
+      seq,
+    ) as Row | undefined;
     if (!r) return undefined;
     return {
       seq: r.seq as number,
@@ -287,7 +297,7 @@ export class SqliteIngestStore implements IngestStore {
     declaredIn: number,
     drops: readonly DeclaredDrop[],
   ): Promise<void> {
-    const insert = this.db.prepare(
+    const insert = this.st(
       `INSERT OR IGNORE INTO declared_drops (device_id, seq, hash, sample_count, first_time, last_time, declared_in)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -314,18 +324,16 @@ export class SqliteIngestStore implements IngestStore {
     reason: string;
     receivedAt: number;
   }): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO quarantine (device_id, seq, hash, bytes, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        args.deviceId ?? null,
-        args.seq ?? null,
-        buf(args.hash),
-        buf(args.bytes),
-        args.reason,
-        args.receivedAt,
-      );
+    this.st(
+      'INSERT INTO quarantine (device_id, seq, hash, bytes, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      args.deviceId ?? null,
+      args.seq ?? null,
+      buf(args.hash),
+      buf(args.bytes),
+      args.reason,
+      args.receivedAt,
+    );
   }
 
   async recordRejection(args: {
@@ -334,36 +342,35 @@ export class SqliteIngestStore implements IngestStore {
     code: string;
     detail: string;
   }): Promise<void> {
-    this.db
-      .prepare('INSERT INTO rejections (at, device_id, code, detail) VALUES (?, ?, ?, ?)')
-      .run(args.at, args.deviceId ?? null, args.code, args.detail);
+    this.st('INSERT INTO rejections (at, device_id, code, detail) VALUES (?, ?, ?, ?)').run(
+      args.at,
+      args.deviceId ?? null,
+      args.code,
+      args.detail,
+    );
   }
 
   async rejectionCounts(): Promise<Record<string, number>> {
-    const rows = this.db
-      .prepare('SELECT code, COUNT(*) AS n FROM rejections GROUP BY code')
-      .all() as Row[];
+    const rows = this.st('SELECT code, COUNT(*) AS n FROM rejections GROUP BY code').all() as Row[];
     return Object.fromEntries(rows.map((r) => [r.code as string, r.n as number]));
   }
 
   async batchesByVin(vin: string, from: number, to: number): Promise<StoredBatchRow[]> {
-    const rows = this.db
-      .prepare(
-        'SELECT * FROM batches WHERE vin = ? AND end_time >= ? AND start_time <= ? ORDER BY device_id, seq',
-      )
-      .all(vin, from, to) as Row[];
+    const rows = this.st(
+      'SELECT * FROM batches WHERE vin = ? AND end_time >= ? AND start_time <= ? ORDER BY device_id, seq',
+    ).all(vin, from, to) as Row[];
     return rows.map(toBatch);
   }
 
   async eventById(id: number): Promise<StoredEvent | undefined> {
-    const r = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as Row | undefined;
+    const r = this.st('SELECT * FROM events WHERE id = ?').get(id) as Row | undefined;
     return r ? toEvent(r) : undefined;
   }
 
   async eventsByVin(vin: string): Promise<StoredEvent[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM events WHERE vin = ? ORDER BY start_time')
-      .all(vin) as Row[];
+    const rows = this.st('SELECT * FROM events WHERE vin = ? ORDER BY start_time').all(
+      vin,
+    ) as Row[];
     return rows.map(toEvent);
   }
 
@@ -372,9 +379,9 @@ export class SqliteIngestStore implements IngestStore {
     from: number,
     to: number,
   ): Promise<(StoredSample & { deviceId: string; seq: number })[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM samples WHERE vin = ? AND time >= ? AND time <= ? ORDER BY time')
-      .all(vin, from, to) as Row[];
+    const rows = this.st(
+      'SELECT * FROM samples WHERE vin = ? AND time >= ? AND time <= ? ORDER BY time',
+    ).all(vin, from, to) as Row[];
     return rows.map((r) => ({
       deviceId: r.device_id as string,
       seq: r.seq as number,
@@ -386,13 +393,13 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async logSize(): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM log_leaves').get() as Row).n as number;
+    return (this.st('SELECT COUNT(*) AS n FROM log_leaves').get() as Row).n as number;
   }
 
   async logEntry(
     leafIndex: number,
   ): Promise<{ entry: Uint8Array; leafHash: Uint8Array } | undefined> {
-    const r = this.db.prepare('SELECT * FROM log_leaves WHERE leaf_index = ?').get(leafIndex) as
+    const r = this.st('SELECT * FROM log_leaves WHERE leaf_index = ?').get(leafIndex) as
       Row | undefined;
     return r ? { entry: u8(r.entry), leafHash: u8(r.leaf_hash) } : undefined;
   }
@@ -402,7 +409,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async getLogNodes(ids: readonly LogNodeId[]): Promise<Uint8Array[]> {
-    const get = this.db.prepare('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
+    const get = this.st('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
     return ids.map((id) => {
       const r = get.get(id.level, id.index) as Row | undefined;
       if (!r) throw new StoreError('not-found', `log node (${id.level}, ${id.index}) is missing`);
@@ -414,29 +421,27 @@ export class SqliteIngestStore implements IngestStore {
     // In WAL mode with synchronous=NORMAL a checkpoint fsyncs the WAL: every batch under this
     // tree size is on disk before the checkpoint (and so any receipt) exists.
     this.db.pragma('wal_checkpoint(PASSIVE)');
-    this.db
-      .prepare(
-        'INSERT OR IGNORE INTO checkpoints (tree_size, root, note, created_at) VALUES (?, ?, ?, ?)',
-      )
-      .run(row.treeSize, buf(row.root), row.note, row.createdAt);
+    this.st(
+      'INSERT OR IGNORE INTO checkpoints (tree_size, root, note, created_at) VALUES (?, ?, ?, ?)',
+    ).run(row.treeSize, buf(row.root), row.note, row.createdAt);
   }
 
   async latestCheckpoint(): Promise<CheckpointRow | undefined> {
-    const r = this.db.prepare('SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1').get() as
+    const r = this.st('SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1').get() as
       Row | undefined;
     return r ? toCheckpoint(r) : undefined;
   }
 
   async checkpointAt(treeSize: number): Promise<CheckpointRow | undefined> {
-    const r = this.db.prepare('SELECT * FROM checkpoints WHERE tree_size = ?').get(treeSize) as
+    const r = this.st('SELECT * FROM checkpoints WHERE tree_size = ?').get(treeSize) as
       Row | undefined;
     return r ? toCheckpoint(r) : undefined;
   }
 
   async firstCheckpointAtLeast(treeSize: number): Promise<CheckpointRow | undefined> {
-    const r = this.db
-      .prepare('SELECT * FROM checkpoints WHERE tree_size >= ? ORDER BY tree_size LIMIT 1')
-      .get(treeSize) as Row | undefined;
+    const r = this.st(
+      'SELECT * FROM checkpoints WHERE tree_size >= ? ORDER BY tree_size LIMIT 1',
+    ).get(treeSize) as Row | undefined;
     return r ? toCheckpoint(r) : undefined;
   }
 
@@ -449,13 +454,14 @@ export class SqliteIngestStore implements IngestStore {
    * leaf and nodes are never out of step, whatever moment the process dies.
    */
   private appendLeafTx(entry: Uint8Array, leafHash: Uint8Array): number {
-    const index = (this.db.prepare('SELECT COUNT(*) AS n FROM log_leaves').get() as Row)
-      .n as number;
-    this.db
-      .prepare('INSERT INTO log_leaves (leaf_index, entry, leaf_hash) VALUES (?, ?, ?)')
-      .run(index, buf(entry), buf(leafHash));
-    const put = this.db.prepare('INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)');
-    const get = this.db.prepare('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
+    const index = (this.st('SELECT COUNT(*) AS n FROM log_leaves').get() as Row).n as number;
+    this.st('INSERT INTO log_leaves (leaf_index, entry, leaf_hash) VALUES (?, ?, ?)').run(
+      index,
+      buf(entry),
+      buf(leafHash),
+    );
+    const put = this.st('INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)');
+    const get = this.st('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
     let hash = leafHash;
     let level = 0;
     let idx = index;
@@ -472,8 +478,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   private deviceRow(deviceId: string): DeviceRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM devices WHERE device_id = ?').get(deviceId) as
-      Row | undefined;
+    const r = this.st('SELECT * FROM devices WHERE device_id = ?').get(deviceId) as Row | undefined;
     return r ? toDevice(r) : undefined;
   }
 }
