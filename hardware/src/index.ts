@@ -10,3 +10,5 @@ export {
   type SimulationInterfaces,
   type RunningSimulation,
 } from './cli/simulate.js';
+export { startEnginechain, type EnginechainProcess } from './demo/processes.js';
+export { runDemo, type DemoOptions, type DemoSummary } from './demo/demo.js';

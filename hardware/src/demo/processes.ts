@@ -15,15 +15,18 @@ export interface EnginechainProcess {
 }
 
 /**
- * Starts `enginechain <args>` in a process of its own, with the same Node flags as this one (so
- * it runs from TypeScript sources under tests, from dist/ otherwise). Its stderr and the rest
- * of its stdout go to `logPath`.
+ * Starts `enginechain <args>` in a process of its own. Its stderr and the rest of its stdout go
+ * to `logPath`.
  */
 export async function startEnginechain(
   args: readonly string[],
   options: { logPath: string; announce?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv },
 ): Promise<EnginechainProcess> {
-  const child = spawn(process.execPath, [...process.execArgv, BIN, ...args], {
+  // From TypeScript sources (tests, `node --import tsx`), children run from sources too, even
+  // when this process got there another way (vitest); from dist/, plain node.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const flags = fromSource ? ['--conditions=source', '--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...flags, BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,6 +63,17 @@ export async function openPtyPair(
     throw err;
   }
 
+  // socat ends when the last process holding the host side closes it (EIO on the master), so
+  // a client that is killed would unplug the emulated adapter for good. Holding one descriptor
+  // open here, never read, keeps the link up across client restarts as a real USB adapter does;
+  // it takes no data from the client.
+  let hold: number | undefined;
+  try {
+    hold = openSync(hostPath, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
+  } catch {
+    hold = undefined;
+  }
+
   let closed = false;
   return {
     devicePath,
@@ -70,6 +81,7 @@ export async function openPtyPair(
     async close() {
       if (closed) return;
       closed = true;
+      if (hold !== undefined) closeSync(hold);
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await exited;

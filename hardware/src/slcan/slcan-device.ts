@@ -105,13 +105,19 @@ export async function startSlcanDevice(options: SlcanDeviceOptions = {}): Promis
   let closed = false;
   const started = performance.now();
 
+  // Command replies always go out; frames are dropped once the host stops reading (a real
+  // adapter's FIFO overflows the same way), so a reply never waits behind a stale backlog.
   const write = (text: string): boolean => {
-    if (!port || !port.isOpen || port.writableLength > MAX_BACKLOG_BYTES) return false;
+    if (!port || !port.isOpen) return false;
     port.write(text, 'latin1');
     return true;
   };
   const sendFrame = (frame: CanFrame) => {
     if (!state.open || frame.fd) return;
+    if (!port || port.writableLength > MAX_BACKLOG_BYTES) {
+      counters.framesDropped++;
+      return;
+    }
     const deviceTime = state.timestamps ? (performance.now() - started) % wrapMs : undefined;
     if (write(`${encodeSlcanFrame(frame, deviceTime)}\r`)) counters.framesSent++;
     else counters.framesDropped++;
