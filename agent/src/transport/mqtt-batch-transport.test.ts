@@ -190,7 +190,11 @@ describe('MqttBatchTransport with aedes 1.2 (MQTT 3.1.1 only)', () => {
     t.start();
     // The refusal of a connection is reported just after its CONNACK: wait for both.
     const refusals = () => problems.filter((p) => p.code === 'subscribe-refused').length;
-    await waitFor(() => t.counters.connects >= 2 && refusals() >= 2, 10_000, 'two refused connections');
+    await waitFor(
+      () => t.counters.connects >= 2 && refusals() >= 2,
+      10_000,
+      'two refused connections',
+    );
     expect(refusals()).toBeGreaterThanOrEqual(2);
   });
 
