@@ -5,37 +5,14 @@
  */
 import { Elm327Client } from '../firmware-bridge/src/elm327/index.js';
 import { startElm327Server } from '../hardware/src/elm327/index.js';
-import type { VehicleSnapshot } from '../hardware/src/vehicle/state.js';
+import {
+  fixedVehicle,
+  TEST_VIN as VIN,
+} from '../firmware-bridge/src/elm327/emulator.test-support.js';
 import { fmt, type BenchRow, type BenchSection } from './report.js';
 
-const VIN = '1HGCM82633A004352';
-const CAR: VehicleSnapshot = {
-  timeS: 0,
-  vin: VIN,
-  speedKmh: 50,
-  engineRpm: 1726,
-  engineRunning: true,
-  gear: 3,
-  throttlePct: 20,
-  engineLoadPct: 35,
-  coolantC: 83,
-  intakeAirC: 29,
-  ambientAirC: 20,
-  mafGs: 5,
-  fuelLevelPct: 60,
-  batteryV: 14.1,
-  runTimeS: 300,
-  odometerKm: 12345.6,
-  latitude: 48.1,
-  longitude: 11.5,
-  altitudeM: 520,
-  headingDeg: 90,
-  accelLongMs2: 0,
-  accelLatMs2: 0,
-  yawRateDegS: 0,
-  dtcs: [],
-  wallClockMs: 0,
-};
+// The same fixed car the ELM327 tests use: J1979 example values (50 km/h, 1726 rpm).
+const car = fixedVehicle({ dtcs: [] });
 
 /** PIDs of the first (engine) ECU answered per second by `readPids(pids)` in a loop. */
 async function pidRate(client: Elm327Client, pids: number[], minMs = 1500) {
@@ -56,7 +33,7 @@ async function pidRate(client: Elm327Client, pids: number[], minMs = 1500) {
 }
 
 export async function run(): Promise<BenchSection> {
-  const elm = await startElm327Server({ vehicle: () => CAR, tcp: { port: 0 } });
+  const elm = await startElm327Server({ vehicle: car, tcp: { port: 0 } });
   try {
     const connects: number[] = [];
     for (let i = 0; i < 7; i++) {
