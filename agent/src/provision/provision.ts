@@ -30,8 +30,8 @@ export const ELM327_DEFAULT_SIGNALS: Readonly<Record<string, number>> = {
   'Vehicle.OBD.ThrottlePosition': 2,
   'Vehicle.OBD.EngineLoad': 2,
   'Vehicle.OBD.MAF': 1,
-  'Vehicle.OBD.CoolantTemperature': 0.2,
-  'Vehicle.OBD.FuelLevel': 0.1,
+  'Vehicle.Powertrain.CombustionEngine.ECT': 0.2,
+  'Vehicle.Powertrain.FuelSystem.RelativeLevel': 0.1,
   'Vehicle.OBD.ControlModuleVoltage': 0.5,
 };
 

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { signalInfo } from '@enginechain/shared';
 
 const KIT = fileURLToPath(new URL('../../kit/', import.meta.url));
 const VSS_NAME = /^Vehicle(\.[A-Z][A-Za-z0-9]*)+$/;
@@ -160,6 +161,15 @@ describe('board profiles', () => {
     for (const p of profiles.filter((p) => p.id.startsWith('rpi'))) {
       expect(p.bootConfig).toContain('dtparam=spi=on');
       expect(p.bootConfig.some((l) => l.startsWith('dtoverlay=mcp2515-can0,'))).toBe(true);
+    }
+  });
+
+  it('names only signals of the VSS catalogue, so the agent gets what a profile asks for', () => {
+    for (const p of profiles) {
+      for (const src of p.sources) {
+        for (const sig of src.signals)
+          expect(signalInfo(sig.name), `${p.id}: ${sig.name}`).toBeDefined();
+      }
     }
   });
 
