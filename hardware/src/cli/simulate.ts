@@ -23,6 +23,17 @@ export interface SimulationOptions {
   readonly pty?: boolean;
   /** Serve the ELM327 on TCP too, e.g. { host: '127.0.0.1', port: 35000 } (port 0: any). */
   readonly elm327Tcp?: { readonly host: string; readonly port: number };
+  /** Faults of the emulated ELM327, for installers and tests to see the agent cope. */
+  readonly elm327Faults?: {
+    /** Extra delay before every reply, ms. */
+    readonly delayMs?: number;
+    /** Service 01 PIDs answered NO DATA. */
+    readonly noDataPids?: readonly number[];
+    /** Every this many wall seconds, 16 bytes of line noise before a reply. */
+    readonly garbageEveryS?: number;
+    /** Every this many wall seconds, the adapter drops off (TCP closed, pty unplugged 1 s). */
+    readonly dropEveryS?: number;
+  };
   readonly nmeaRateHz?: number;
   readonly imuRateHz?: number;
   /** Fault injection passed to the NMEA and IMU emulators. */
@@ -109,6 +120,16 @@ export async function startSimulation(options: SimulationOptions): Promise<Runni
         pty: options.pty ?? false,
       });
       closers.push(() => elm.close());
+      const f = options.elm327Faults;
+      if (f?.delayMs) elm.faults.delayMs = f.delayMs;
+      for (const pid of f?.noDataPids ?? []) elm.faults.noDataPids.add(pid);
+      const every = (seconds: number | undefined, act: () => void) => {
+        if (!seconds) return;
+        const timer = setInterval(act, seconds * 1000);
+        closers.push(async () => clearInterval(timer));
+      };
+      every(f?.garbageEveryS, () => elm.faults.injectGarbage(16));
+      every(f?.dropEveryS, () => (elm.ptyPath ? elm.faults.unplug(1_000) : elm.faults.drop()));
       if (elm.url) interfaces.elm327 = elm.url;
       if (elm.ptyPath) interfaces.elm327Pty = elm.ptyPath;
     }
@@ -144,6 +165,13 @@ function tcpUrl(value: string): { host: string; port: number } {
   return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
+function pidList(value: string): number[] {
+  const pids = value.split(',').map((p) => p.trim());
+  if (!pids.every((p) => /^[0-9A-Fa-f]{2}$/.test(p)))
+    throw new InvalidArgumentError('expected hex PIDs like 0C,0D');
+  return pids.map((p) => parseInt(p, 16));
+}
+
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
@@ -161,6 +189,10 @@ interface SimulateFlags {
   speedup: number;
   hold: number;
   elm327?: { host: string; port: number };
+  elm327Delay?: number;
+  elm327NoData?: number[];
+  elm327GarbageEvery?: number;
+  elm327DropEvery?: number;
   crashAt?: number;
   seed: number;
   noise: boolean;
@@ -192,6 +224,26 @@ export function registerSimulateCommand(program: Command): void {
     .option('--no-noise', 'exact dv/dt, no sensor noise')
     .option('--pty', 'serve NMEA, IMU, SLCAN and ELM327 on pseudo-terminals (default)')
     .option('--elm327 <url>', 'also serve the ELM327 on TCP, e.g. tcp://127.0.0.1:35000', tcpUrl)
+    .option(
+      '--elm327-delay <ms>',
+      'ELM327 fault: extra delay before every reply',
+      nonNegativeNumber,
+    )
+    .option(
+      '--elm327-no-data <pids>',
+      'ELM327 fault: service 01 PIDs answered NO DATA, e.g. 0C,0D',
+      pidList,
+    )
+    .option(
+      '--elm327-garbage-every <s>',
+      'ELM327 fault: line noise before a reply every S seconds',
+      positiveNumber,
+    )
+    .option(
+      '--elm327-drop-every <s>',
+      'ELM327 fault: the adapter drops off every S seconds',
+      positiveNumber,
+    )
     .addOption(
       new Option('--nmea-rate <hz>', 'GNSS epochs per second (1-10)')
         .argParser(positiveNumber)
@@ -227,6 +279,12 @@ export function registerSimulateCommand(program: Command): void {
           dtcs: flags.dtc,
           pty: flags.pty ?? true,
           ...(flags.elm327 ? { elm327Tcp: flags.elm327 } : {}),
+          elm327Faults: {
+            ...(flags.elm327Delay ? { delayMs: flags.elm327Delay } : {}),
+            ...(flags.elm327NoData ? { noDataPids: flags.elm327NoData } : {}),
+            ...(flags.elm327GarbageEvery ? { garbageEveryS: flags.elm327GarbageEvery } : {}),
+            ...(flags.elm327DropEvery ? { dropEveryS: flags.elm327DropEvery } : {}),
+          },
           nmeaRateHz: flags.nmeaRate,
           imuRateHz: flags.imuRate,
           badChecksumRate: flags.badChecksumRate,
