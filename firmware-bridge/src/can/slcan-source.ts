@@ -1,4 +1,5 @@
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { openSerialPort } from '../source/serial-port.js';
 import { AdapterError, DisconnectedError, ProtocolError, TimeoutError } from '../source/errors.js';
 import { FrameQueue } from './frame-queue.js';
 import type { CanFrame } from './frame.js';
@@ -98,22 +99,7 @@ export class SlcanSource implements CanFrameSource, CanFrameSink {
 
   async open(): Promise<void> {
     if (this.open_) return;
-    const port = new SerialPort({
-      path: this.options.path,
-      baudRate: this.options.baudRate ?? 115_200,
-      autoOpen: false,
-    });
-    await new Promise<void>((resolve, reject) =>
-      port.open((err) =>
-        err
-          ? reject(
-              new AdapterError('no-adapter', `${this.id}: cannot open: ${err.message}`, {
-                cause: err,
-              }),
-            )
-          : resolve(),
-      ),
-    );
+    const port = await openSerialPort(this.options.path, this.options.baudRate ?? 115_200, this.id);
     const queue = new FrameQueue();
     const stats: SlcanStats = { frames: 0, garbage: 0, errorReplies: 0 };
     this.stats = stats;

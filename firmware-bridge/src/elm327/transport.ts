@@ -1,5 +1,5 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { SerialPort } from 'serialport';
+import { openSerialPort } from '../source/serial-port.js';
 import { AdapterError } from '../source/errors.js';
 
 /**
@@ -119,16 +119,7 @@ async function openSerial(path: string, baudRate: number): Promise<ElmTransport>
   if (!(Number.isInteger(baudRate) && baudRate > 0)) {
     throw new AdapterError('bad-input', 'baudRate must be a positive integer');
   }
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
-  await new Promise<void>((resolve, reject) =>
-    port.open((err) =>
-      err
-        ? reject(
-            new AdapterError('no-adapter', `${path}: cannot open: ${err.message}`, { cause: err }),
-          )
-        : resolve(),
-    ),
-  );
+  const port = await openSerialPort(path, baudRate, path);
   // Drop what the adapter sent while nobody had the port open (a late reply, a reset banner).
   await new Promise<void>((resolve) => port.flush(() => resolve()));
   port.setEncoding('latin1');

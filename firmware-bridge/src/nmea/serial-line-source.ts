@@ -1,5 +1,6 @@
 import { ReadlineParser } from '@serialport/parser-readline';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { openSerialPort } from '../source/serial-port.js';
 import { AdapterError, DisconnectedError } from '../source/errors.js';
 import { ReadingQueue } from '../source/reading-queue.js';
 import type { Reading, SignalSource } from '../source/types.js';
@@ -60,22 +61,7 @@ export abstract class SerialLineSource implements SignalSource {
 
   async open(): Promise<void> {
     if (this.open_) return;
-    const port = new SerialPort({
-      path: this.options.path,
-      baudRate: this.options.baudRate ?? 9600,
-      autoOpen: false,
-    });
-    await new Promise<void>((resolve, reject) =>
-      port.open((err) =>
-        err
-          ? reject(
-              new AdapterError('no-adapter', `${this.id}: cannot open: ${err.message}`, {
-                cause: err,
-              }),
-            )
-          : resolve(),
-      ),
-    );
+    const port = await openSerialPort(this.options.path, this.options.baudRate ?? 9600, this.id);
     const queue = new ReadingQueue();
     const decoder = this.newDecoder();
     let firstValid: () => void = () => {};
