@@ -4,12 +4,15 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   generateSignerKey,
+  KeyFileError,
   parseSignerKey,
   rawEd25519PublicKey,
+  readSecretFile,
+  writeFileAtomic,
   type Ed25519NoteSigner,
 } from '@enginechain/shared';
 
@@ -49,28 +52,19 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** A private key file others can read cannot vouch for the log: refuse it. */
+/** The shared secret-file check, reported in this area's own error table. */
 async function readSecret(path: string): Promise<string> {
-  const mode = (await stat(path)).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    throw new NodeKeyError(
-      'insecure-permissions',
-      `${path}: mode ${mode.toString(8).padStart(4, '0')} lets group or others read the node key; chmod 600 it`,
-    );
-  }
-  return readFile(path, 'utf8');
-}
-
-async function writeSecret(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'wx', 0o600);
   try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    return await readSecretFile(path);
+  } catch (err) {
+    if (err instanceof KeyFileError && err.code === 'insecure-permissions') {
+      throw new NodeKeyError(
+        'insecure-permissions',
+        err.message.replace('the private key', 'the node key'),
+      );
+    }
+    throw err;
   }
-  await rename(tmp, path);
 }
 
 /**
@@ -90,8 +84,12 @@ export async function loadOrCreateNodeKeys(dir: string, keyName: string): Promis
   if (!haveCheckpoint && !haveReceipt) {
     const { signerKey } = generateSignerKey(keyName);
     const { privateKey } = generateKeyPairSync('ed25519');
-    await writeSecret(checkpointPath, signerKey + '\n');
-    await writeSecret(receiptPath, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+    await writeFileAtomic(checkpointPath, signerKey + '\n', 0o600);
+    await writeFileAtomic(
+      receiptPath,
+      privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+      0o600,
+    );
     created = true;
   } else if (!haveCheckpoint || !haveReceipt) {
     throw new NodeKeyError(

@@ -23,6 +23,8 @@ export {
   deviceKeyPaths,
   writeDeviceKey,
   loadDeviceKey,
+  readSecretFile,
+  writeFileAtomic,
   loadPublicKeyFile,
   privateKeyToPem,
   privateKeyFromPem,

@@ -100,7 +100,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Writes `text` to `path` with `mode` via a temporary file and rename, so a crash leaves no half key. */
-async function writeFileAtomic(path: string, text: string, mode: number): Promise<void> {
+/** Writes a file atomically (temp file, fsync, rename) with `mode`; for keys and other secrets. */
+export async function writeFileAtomic(path: string, text: string, mode: number): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   await rm(tmp, { force: true });
   const handle = await open(tmp, 'wx', mode);
@@ -151,11 +152,11 @@ export async function writeDeviceKey(
 export async function loadDeviceKey(dir: string): Promise<DeviceKey> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('dir: expected a directory path');
   const { privateKeyPath, publicKeyPath } = deviceKeyPaths(dir);
-  let mode: number;
+  let pem: string;
   try {
-    mode = (await stat(privateKeyPath)).mode;
+    pem = await readSecretFile(privateKeyPath);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (err instanceof KeyFileError && err.code === 'not-found') {
       throw new KeyFileError(
         'not-found',
         `${privateKeyPath}: no device key (run enginechain keygen --out ${dir})`,
@@ -164,14 +165,7 @@ export async function loadDeviceKey(dir: string): Promise<DeviceKey> {
     }
     throw err;
   }
-  if ((mode & 0o077) !== 0) {
-    throw new KeyFileError(
-      'insecure-permissions',
-      `${privateKeyPath}: mode ${(mode & 0o777).toString(8).padStart(4, '0')} lets group or others access the private key; chmod 600 it`,
-      privateKeyPath,
-    );
-  }
-  const key = privateKeyFromPem(await readFile(privateKeyPath, 'utf8'), privateKeyPath);
+  const key = privateKeyFromPem(pem, privateKeyPath);
   if (await exists(publicKeyPath)) {
     const pub = publicKeyFromPem(await readFile(publicKeyPath, 'utf8'), publicKeyPath);
     if (Buffer.compare(pub, key.publicKey) !== 0) {
@@ -183,6 +177,29 @@ export async function loadDeviceKey(dir: string): Promise<DeviceKey> {
     }
   }
   return key;
+}
+
+/**
+ * Reads a private key file, refusing one that group or others can access
+ * (`insecure-permissions`): a key others could read cannot vouch for what it signs.
+ */
+export async function readSecretFile(path: string): Promise<string> {
+  let mode: number;
+  try {
+    mode = (await stat(path)).mode;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new KeyFileError('not-found', `${path}: no such file`, path);
+    throw err;
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new KeyFileError(
+      'insecure-permissions',
+      `${path}: mode ${(mode & 0o777).toString(8).padStart(4, '0')} lets group or others access the private key; chmod 600 it`,
+      path,
+    );
+  }
+  return readFile(path, 'utf8');
 }
 
 /** Loads a public key PEM file (e.g. a device's `device.pub` sent at enrolment). */
