@@ -130,4 +130,63 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: people and their access (issue 7): users, browser sessions, API tokens, grants from
+  // owners to business users, and the private records whose hashes the log carries.
+  `
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    kind          TEXT NOT NULL CHECK (kind IN ('registered', 'business')),
+    display_name  TEXT NOT NULL,
+    -- scrypt, self-describing: scrypt$N$r$p$salt$hash (base64)
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    disabled_at   INTEGER
+  );
+  -- Only hashes of session and API tokens are kept: a copied database opens no account.
+  CREATE TABLE sessions (
+    token_hash  BLOB PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users (id),
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY,
+    token_hash   BLOB NOT NULL UNIQUE,
+    user_id      INTEGER NOT NULL REFERENCES users (id),
+    name         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    last_used_at INTEGER
+  );
+  CREATE TABLE grants (
+    id          INTEGER PRIMARY KEY,
+    owner_id    INTEGER NOT NULL REFERENCES users (id),
+    business_id INTEGER NOT NULL REFERENCES users (id),
+    vin         TEXT NOT NULL,
+    -- JSON array of data kinds: trips, events, traces, scores
+    kinds       TEXT NOT NULL,
+    from_time   INTEGER NOT NULL,
+    to_time     INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+  );
+  CREATE INDEX grants_business_vin ON grants (business_id, vin);
+  CREATE INDEX grants_vin ON grants (vin);
+  -- The private side of every access log entry: the deterministic CBOR whose SHA-256 is on the log.
+  CREATE TABLE access_records (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('grant', 'grant-revoked', 'access')),
+    vin         TEXT NOT NULL,
+    user_id     INTEGER NOT NULL REFERENCES users (id),
+    grant_id    INTEGER REFERENCES grants (id),
+    at          INTEGER NOT NULL,
+    record      BLOB NOT NULL,
+    record_hash BLOB NOT NULL,
+    leaf_index  INTEGER NOT NULL UNIQUE
+  );
+  CREATE INDEX access_records_vin ON access_records (vin, at);
+  `,
 ];

@@ -59,6 +59,14 @@ export class SqliteIngestStore implements IngestStore {
     this.migrate();
   }
 
+  /**
+   * The open connection, for stores of other concerns that share this file and its
+   * transactions (users and grants live beside the log they write to).
+   */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   /** Schema version of the open file. */
   get schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;

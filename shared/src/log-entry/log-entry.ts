@@ -20,6 +20,7 @@ const K = {
   vinCommitment: 6,
   at: 7,
   reason: 8,
+  recordHash: 9,
 } as const;
 
 export interface BatchLogEntry {
@@ -48,7 +49,20 @@ export interface RevocationLogEntry {
   readonly reason: string;
 }
 
-export type LogEntry = BatchLogEntry | RegistrationLogEntry | RevocationLogEntry;
+/**
+ * A grant, a revocation of a grant, or one business user's access to a vehicle's data. Only the
+ * hash of the record is public; the node keeps the record, and its owner can later show it
+ * together with the inclusion proof to prove who was allowed to see what, and who did.
+ */
+export interface AccessLogEntry {
+  readonly type: 'access';
+  /** SHA-256 of the record's deterministic CBOR (the record carries a random nonce). */
+  readonly recordHash: Uint8Array;
+  readonly at: number;
+}
+
+export type DeviceLogEntry = BatchLogEntry | RegistrationLogEntry | RevocationLogEntry;
+export type LogEntry = DeviceLogEntry | AccessLogEntry;
 
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -67,6 +81,18 @@ export function newVinSalt(): Uint8Array {
 }
 
 export function encodeLogEntry(e: LogEntry): Uint8Array {
+  if (e.type === 'access') {
+    if (!(e.recordHash instanceof Uint8Array) || e.recordHash.length !== 32)
+      throw new TypeError('recordHash: expected 32 bytes');
+    if (!Number.isSafeInteger(e.at) || e.at < 0) throw new TypeError('at: expected a time in ms');
+    return encodeCbor(
+      new Map<CborKey, CborValue>([
+        [K.type, e.type],
+        [K.recordHash, e.recordHash],
+        [K.at, e.at],
+      ]),
+    );
+  }
   if (!/^[0-9a-f]{32}$/.test(e.deviceId)) throw new TypeError('deviceId: expected 32 hex digits');
   const m = new Map<CborKey, CborValue>([
     [K.type, e.type],
@@ -118,7 +144,6 @@ export function decodeLogEntry(data: Uint8Array): LogEntry {
   if (!(v instanceof Map)) throw new WireFormatError('bad-field', 'log entry is not a map');
   const m = v as ReadonlyMap<CborKey, CborValue>;
   const type = get(m, K.type);
-  const deviceId = hex(bytes(m, K.deviceId, 'deviceId', 16));
   const expectKeys = (n: number) => {
     if (m.size !== n)
       throw new WireFormatError(
@@ -126,6 +151,11 @@ export function decodeLogEntry(data: Uint8Array): LogEntry {
         `${String(type)} entry has ${m.size} fields, expected ${n}`,
       );
   };
+  if (type === 'access') {
+    expectKeys(3);
+    return { type, recordHash: bytes(m, K.recordHash, 'recordHash', 32), at: uint(m, K.at, 'at') };
+  }
+  const deviceId = hex(bytes(m, K.deviceId, 'deviceId', 16));
   switch (type) {
     case 'batch':
       expectKeys(5);
