@@ -173,8 +173,17 @@ export interface IngestStore {
   // The log
   logSize(): Promise<number>;
   logEntry(leafIndex: number): Promise<{ entry: Uint8Array; leafHash: Uint8Array } | undefined>;
-  /** Appends a leaf that is not a batch (registrations, revocations, key rotations). */
-  appendLogEntry(entry: Uint8Array, leafHash: Uint8Array): Promise<number>;
+  /**
+   * Appends a leaf that is not a batch (registrations, revocations, access records).
+   * `alongside` runs in the same transaction with the new leaf's index, so a private record
+   * and the leaf committing to it are stored together or not at all; it must be synchronous
+   * and write through the same store.
+   */
+  appendLogEntry(
+    entry: Uint8Array,
+    leafHash: Uint8Array,
+    alongside?: (leafIndex: number) => void,
+  ): Promise<number>;
   /** Node hashes of complete subtrees. */
   getLogNodes(ids: readonly LogNodeId[]): Promise<Uint8Array[]>;
   saveCheckpoint(row: CheckpointRow): Promise<void>;

@@ -412,8 +412,16 @@ export class SqliteIngestStore implements IngestStore {
     return r ? { entry: u8(r.entry), leafHash: u8(r.leaf_hash) } : undefined;
   }
 
-  async appendLogEntry(entry: Uint8Array, leafHash: Uint8Array): Promise<number> {
-    return this.db.transaction(() => this.appendLeafTx(entry, leafHash))();
+  async appendLogEntry(
+    entry: Uint8Array,
+    leafHash: Uint8Array,
+    alongside?: (leafIndex: number) => void,
+  ): Promise<number> {
+    return this.db.transaction(() => {
+      const leafIndex = this.appendLeafTx(entry, leafHash);
+      alongside?.(leafIndex);
+      return leafIndex;
+    })();
   }
 
   async getLogNodes(ids: readonly LogNodeId[]): Promise<Uint8Array[]> {
