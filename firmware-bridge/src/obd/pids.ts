@@ -116,6 +116,55 @@ const percent = (d: Uint8Array) => ({ '': (u8(d, 0) * 100) / 255 });
 const trim = (v: number) => (v * 100) / 128 - 100;
 const temp = (d: Uint8Array) => ({ '': u8(d, 0) - 40 });
 const torque = (d: Uint8Array) => ({ '': u8(d, 0) - 125 });
+const pct = (a: number) => (a * 100) / 255;
+
+/**
+ * The fields whose bit is set in byte A (bit n for the n-th field), for the PIDs that start with
+ * a byte of "supported" flags. A field may also yield undefined (not in a short reply).
+ */
+function present(
+  d: Uint8Array,
+  fields: readonly (readonly [string, () => ObdFieldValue | undefined])[],
+): Record<string, ObdFieldValue> {
+  const out: Record<string, ObdFieldValue> = {};
+  fields.forEach(([field, value], i) => {
+    if (!bit(u8(d, 0), i)) return;
+    const v = value();
+    if (v !== undefined) out[field] = v;
+  });
+  return out;
+}
+
+/** Boost and VGT control loop state, 2 bits. */
+const LOOP_STATUS: readonly string[] = ['RESERVED', 'OPEN_LOOP', 'CLOSED_LOOP', 'FAULT'];
+const loopStatus = (v: number): string => LOOP_STATUS[v]!;
+
+/** WWH-OBD malfunction indicator display state (PIDs 90, 91). */
+const MIL_STATES: Readonly<Record<number, string>> = {
+  0: 'OFF',
+  1: 'ON_DEMAND',
+  2: 'SHORT',
+  3: 'CONTINUOUS',
+  14: 'ERROR',
+  15: 'NOT_AVAILABLE',
+};
+const milState = (v: number): string => MIL_STATES[v] ?? `RESERVED(${v})`;
+
+/** NOx inducement level state (PID 94), 2 bits. */
+const INDUCEMENT: readonly string[] = ['INACTIVE', 'ENABLED', 'ACTIVE', 'NOT_AVAILABLE'];
+const inducement = (v: number): string => INDUCEMENT[v]!;
+
+/** PID 92 control loops, by bit. */
+const FUEL_CONTROLS = [
+  'pressure1',
+  'quantity1',
+  'timing1',
+  'balance1',
+  'pressure2',
+  'quantity2',
+  'timing2',
+  'balance2',
+] as const;
 
 /** J1979 DTC encoding: two bytes, letter in the top two bits. Shared with modes 02/03/07/0A. */
 export function dtcFromBytes(b1: number, b2: number): string {
@@ -282,111 +331,351 @@ def(0x64, 5, 'Engine percent torque data', (d) => ({
   point3: u8(d, 3) - 125,
   point4: u8(d, 4) - 125,
 }));
-def(0x65, 2, 'Auxiliary input / output supported');
+// PIDs 65 and later start with a byte of "supported" bits: a value is reported only when the
+// ECU says that sensor or field exists (J1979-DA; bit n of A goes with the n-th field unless
+// noted). Layouts are cross-checked with two independent public decoders (Scapy's
+// contrib/automotive/obd and AndrOBD's pids.csv); where those disagree with J1979, J1979 wins
+// and the comment says why.
+def(0x65, 2, 'Auxiliary input / output supported', (d) =>
+  present(d, [
+    ['pto', () => bit(u8(d, 1), 0)],
+    // N/D_STAT: automatic transmission in drive (or reverse) rather than park/neutral.
+    ['autoInDrive', () => bit(u8(d, 1), 1)],
+    // N/G_STAT: manual transmission in gear rather than neutral / clutch pressed.
+    ['manualInGear', () => bit(u8(d, 1), 2)],
+    ['glowPlugLamp', () => bit(u8(d, 1), 3)],
+  ]),
+);
 // From 66 on, byte A says which of the sensors that follow are present: report only those.
-def(0x66, 5, 'Mass air flow sensor', (d) => {
-  const out: Record<string, number> = {};
-  if (bit(u8(d, 0), 0)) out.a = u16(d, 1) / 32;
-  if (bit(u8(d, 0), 1)) out.b = u16(d, 3) / 32;
-  return out;
+def(0x66, 5, 'Mass air flow sensor', (d) =>
+  present(d, [
+    ['a', () => u16(d, 1) / 32],
+    ['b', () => u16(d, 3) / 32],
+  ]),
+);
+def(0x67, 3, 'Engine coolant temperature', (d) =>
+  present(d, [
+    ['a', () => u8(d, 1) - 40],
+    ['b', () => u8(d, 2) - 40],
+  ]),
+);
+// J1979-DA grew 68 from 3 to 7 bytes (bank 1 sensors 1-3, bank 2 sensors 1-3); the short form
+// is bank 1 sensors 1 and 2. Both start the same way, so the length the ECU sent decides.
+def(0x68, undefined, 'Intake air temperature sensor', (d) =>
+  present(
+    d,
+    (['a', 'b', 'b1s3', 'b2s1', 'b2s2', 'b2s3'] as const).map(
+      (field, i) => [field, () => (d.length > i + 1 ? u8(d, i + 1) - 40 : undefined)] as const,
+    ),
+  ),
+);
+def(0x69, 7, 'Commanded EGR and EGR error', (d) =>
+  present(d, [
+    ['commandedA', () => pct(u8(d, 1))],
+    ['actualA', () => pct(u8(d, 2))],
+    ['errorA', () => trim(u8(d, 3))],
+    ['commandedB', () => pct(u8(d, 4))],
+    ['actualB', () => pct(u8(d, 5))],
+    ['errorB', () => trim(u8(d, 6))],
+  ]),
+);
+const fourPercents = (d: Uint8Array, fields: readonly string[]) =>
+  present(
+    d,
+    fields.map((f, i) => [f, () => pct(u8(d, i + 1))] as const),
+  );
+def(
+  0x6a,
+  5,
+  'Commanded diesel intake air flow control and relative intake air flow position',
+  (d) => fourPercents(d, ['commandedA', 'positionA', 'commandedB', 'positionB']),
+);
+def(0x6b, 5, 'Exhaust gas recirculation temperature', (d) =>
+  present(
+    d,
+    (['b1s1', 'b1s2', 'b2s1', 'b2s2'] as const).map(
+      (f, i) => [f, () => u8(d, i + 1) - 40] as const,
+    ),
+  ),
+);
+def(0x6c, 5, 'Commanded throttle actuator control and relative throttle position', (d) =>
+  fourPercents(d, ['commandedA', 'positionA', 'commandedB', 'positionB']),
+);
+def(0x6d, 11, 'Fuel pressure control system', (d) =>
+  present(d, [
+    ['commandedA', () => 10 * u16(d, 1)],
+    ['pressureA', () => 10 * u16(d, 3)],
+    ['temperatureA', () => u8(d, 5) - 40],
+    ['commandedB', () => 10 * u16(d, 6)],
+    ['pressureB', () => 10 * u16(d, 8)],
+    ['temperatureB', () => u8(d, 10) - 40],
+  ]),
+);
+def(0x6e, 9, 'Injection pressure control system', (d) =>
+  present(d, [
+    ['commandedA', () => 10 * u16(d, 1)],
+    ['pressureA', () => 10 * u16(d, 3)],
+    ['commandedB', () => 10 * u16(d, 5)],
+    ['pressureB', () => 10 * u16(d, 7)],
+  ]),
+);
+def(0x6f, 3, 'Turbocharger compressor inlet pressure', (d) =>
+  present(d, [
+    ['a', () => u8(d, 1)],
+    ['b', () => u8(d, 2)],
+  ]),
+);
+// Byte J carries the two loop states (bits 0-1 for A, 2-3 for B), announced by bits 4 and 5.
+def(0x70, 10, 'Boost pressure control', (d) =>
+  present(d, [
+    ['commandedA', () => u16(d, 1) / 32],
+    ['pressureA', () => u16(d, 3) / 32],
+    ['commandedB', () => u16(d, 5) / 32],
+    ['pressureB', () => u16(d, 7) / 32],
+    ['statusA', () => loopStatus(u8(d, 9) & 3)],
+    ['statusB', () => loopStatus((u8(d, 9) >> 2) & 3)],
+  ]),
+);
+def(0x71, 6, 'Variable Geometry turbo (VGT) control', (d) =>
+  present(d, [
+    ['commandedA', () => pct(u8(d, 1))],
+    ['positionA', () => pct(u8(d, 2))],
+    ['commandedB', () => pct(u8(d, 3))],
+    ['positionB', () => pct(u8(d, 4))],
+    ['statusA', () => loopStatus(u8(d, 5) & 3)],
+    ['statusB', () => loopStatus((u8(d, 5) >> 2) & 3)],
+  ]),
+);
+def(0x72, 5, 'Wastegate control', (d) =>
+  fourPercents(d, ['commandedA', 'positionA', 'commandedB', 'positionB']),
+);
+def(0x73, 5, 'Exhaust pressure', (d) =>
+  present(d, [
+    ['a', () => u16(d, 1) / 100],
+    ['b', () => u16(d, 3) / 100],
+  ]),
+);
+// J1979 scales turbocharger speed at 10 rpm per bit (0 to 655,350 rpm): at 1 rpm per bit a
+// passenger-car turbo (150,000 rpm and more) would not fit in 16 bits.
+def(0x74, 5, 'Turbocharger RPM', (d) =>
+  present(d, [
+    ['a', () => 10 * u16(d, 1)],
+    ['b', () => 10 * u16(d, 3)],
+  ]),
+);
+for (const [pid, which] of [
+  [0x75, 'A'],
+  [0x76, 'B'],
+] as const) {
+  def(pid, 7, `Turbocharger ${which} temperature`, (d) =>
+    present(d, [
+      ['compressorInlet', () => u8(d, 1) - 40],
+      ['compressorOutlet', () => u8(d, 2) - 40],
+      ['turbineInlet', () => u16(d, 3) / 10 - 40],
+      ['turbineOutlet', () => u16(d, 5) / 10 - 40],
+    ]),
+  );
+}
+def(0x77, 5, 'Charge air cooler temperature (CACT)', (d) =>
+  present(
+    d,
+    (['b1s1', 'b1s2', 'b2s1', 'b2s2'] as const).map(
+      (f, i) => [f, () => u8(d, i + 1) - 40] as const,
+    ),
+  ),
+);
+const egt = (d: Uint8Array, first: number) =>
+  present(
+    d,
+    [0, 1, 2, 3].map((s) => [`s${first + s}`, () => u16(d, 1 + 2 * s) / 10 - 40] as const),
+  );
+def(0x78, 9, 'Exhaust gas temperature (EGT) bank 1', (d) => egt(d, 1));
+def(0x79, 9, 'Exhaust gas temperature (EGT) bank 2', (d) => egt(d, 1));
+// The delta pressure is signed (a filter can read below its outlet); inlet and outlet are not.
+for (const [pid, bank] of [
+  [0x7a, 1],
+  [0x7b, 2],
+] as const) {
+  def(pid, 7, `Diesel particulate filter (DPF) bank ${bank}`, (d) =>
+    present(d, [
+      ['delta', () => s16(d, 1) / 100],
+      ['inlet', () => u16(d, 3) / 100],
+      ['outlet', () => u16(d, 5) / 100],
+    ]),
+  );
+}
+def(0x7c, 9, 'Diesel particulate filter (DPF) temperature', (d) =>
+  present(
+    d,
+    (['b1Inlet', 'b1Outlet', 'b2Inlet', 'b2Outlet'] as const).map(
+      (f, i) => [f, () => u16(d, 1 + 2 * i) / 10 - 40] as const,
+    ),
+  ),
+);
+// 7D/7E: one status byte, no support byte.
+const nteStatus = (d: Uint8Array) => ({
+  inside: bit(u8(d, 0), 0),
+  outside: bit(u8(d, 0), 1),
+  carveOut: bit(u8(d, 0), 2),
+  deficiency: bit(u8(d, 0), 3),
 });
-def(0x67, 3, 'Engine coolant temperature', (d) => {
-  const out: Record<string, number> = {};
-  if (bit(u8(d, 0), 0)) out.a = u8(d, 1) - 40;
-  if (bit(u8(d, 0), 1)) out.b = u8(d, 2) - 40;
-  return out;
-});
-// J1979-DA grew 68 from 3 to 7 bytes; both start with support byte, sensor 1, sensor 2.
-def(0x68, undefined, 'Intake air temperature sensor', (d) => {
-  const out: Record<string, number> = {};
-  if (d.length >= 2 && bit(u8(d, 0), 0)) out.a = u8(d, 1) - 40;
-  if (d.length >= 3 && bit(u8(d, 0), 1)) out.b = u8(d, 2) - 40;
-  return out;
-});
-def(0x69, 7, 'Commanded EGR and EGR error', (d) => {
-  const out: Record<string, number> = {};
-  if (bit(u8(d, 0), 0)) out.commandedA = (u8(d, 1) * 100) / 255;
-  if (bit(u8(d, 0), 1)) out.actualA = (u8(d, 2) * 100) / 255;
-  if (bit(u8(d, 0), 2)) out.errorA = trim(u8(d, 3));
-  return out;
-});
-def(0x6a, 5, 'Commanded diesel intake air flow control and relative intake air flow position');
-def(0x6b, 5, 'Exhaust gas recirculation temperature');
-def(0x6c, 5, 'Commanded throttle actuator control and relative throttle position');
-def(0x6d, 11, 'Fuel pressure control system');
-def(0x6e, 9, 'Injection pressure control system');
-def(0x6f, 3, 'Turbocharger compressor inlet pressure', (d) => {
-  const out: Record<string, number> = {};
-  if (bit(u8(d, 0), 0)) out.a = u8(d, 1);
-  if (bit(u8(d, 0), 1)) out.b = u8(d, 2);
-  return out;
-});
-def(0x70, 10, 'Boost pressure control');
-def(0x71, 6, 'Variable Geometry turbo (VGT) control');
-def(0x72, 5, 'Wastegate control');
-def(0x73, 5, 'Exhaust pressure', (d) => {
-  const out: Record<string, number> = {};
-  if (bit(u8(d, 0), 0)) out.a = u16(d, 1) / 100;
-  if (bit(u8(d, 0), 1)) out.b = u16(d, 3) / 100;
-  return out;
-});
-def(0x74, 5, 'Turbocharger RPM');
-def(0x75, 7, 'Turbocharger temperature');
-def(0x76, 7, 'Turbocharger temperature');
-def(0x77, 5, 'Charge air cooler temperature (CACT)');
-for (const pid of [0x78, 0x79]) {
-  def(pid, 9, `Exhaust gas temperature (EGT) bank ${pid - 0x77}`, (d) => {
+def(0x7d, 1, 'NOx NTE (Not-To-Exceed) control area status', nteStatus);
+def(0x7e, 1, 'PM NTE (Not-To-Exceed) control area status', nteStatus);
+def(0x7f, 13, 'Engine run time', (d) =>
+  present(d, [
+    ['total', () => u32(d, 1)],
+    ['idle', () => u32(d, 5)],
+    ['pto', () => u32(d, 9)],
+  ]),
+);
+// Emission-increasing AECDs: five devices per PID, two 4-byte second counters each (timer 1:
+// active with emissions up to the limit, timer 2: above it).
+for (const [pid, firstDevice] of [
+  [0x81, 1],
+  [0x82, 6],
+  [0x89, 11],
+  [0x8a, 16],
+] as const) {
+  def(pid, 41, `Engine run time for AECD #${firstDevice}-#${firstDevice + 4}`, (d) => {
     const out: Record<string, number> = {};
-    for (let s = 0; s < 4; s++) {
-      if (bit(u8(d, 0), s)) out[`s${s + 1}`] = u16(d, 1 + 2 * s) / 10 - 40;
+    for (let i = 0; i < 5; i++) {
+      if (!bit(u8(d, 0), i)) continue;
+      out[`aecd${firstDevice + i}t1`] = u32(d, 1 + 8 * i);
+      out[`aecd${firstDevice + i}t2`] = u32(d, 5 + 8 * i);
     }
     return out;
   });
 }
-def(0x7a, 7, 'Diesel particulate filter (DPF) differential pressure');
-def(0x7b, 7, 'Diesel particulate filter (DPF)');
-def(0x7c, 9, 'Diesel particulate filter (DPF) temperature');
-def(0x7d, 1, 'NOx NTE (Not-To-Exceed) control area status');
-def(0x7e, 1, 'PM NTE (Not-To-Exceed) control area status');
-def(0x7f, 13, 'Engine run time', (d) => ({
-  total: u32(d, 1),
-  idle: u32(d, 5),
-  pto: u32(d, 9),
-}));
-def(0x81, 41, 'Engine run time for Auxiliary Emissions Control Device (AECD)');
-def(0x82, 41, 'Engine run time for Auxiliary Emissions Control Device (AECD)');
-def(0x83, 9, 'NOx sensor');
+const fourPpm = (d: Uint8Array) =>
+  present(
+    d,
+    (['b1s1', 'b1s2', 'b2s1', 'b2s2'] as const).map(
+      (f, i) => [f, () => u16(d, 1 + 2 * i)] as const,
+    ),
+  );
+def(0x83, 9, 'NOx sensor', fourPpm);
 def(0x84, 1, 'Manifold surface temperature', temp);
-def(0x85, 10, 'NOx reagent system');
-def(0x86, 5, 'Particulate matter (PM) sensor');
-def(0x87, 5, 'Intake manifold absolute pressure', (d) => {
-  const out: Record<string, number> = {};
-  if (bit(u8(d, 0), 0)) out.a = u16(d, 1) / 32;
-  if (bit(u8(d, 0), 1)) out.b = u16(d, 3) / 32;
-  return out;
-});
-def(0x88, 13, 'SCR Induce System');
-def(0x89, 41, 'Run Time for AECD #11-#15');
-def(0x8a, 41, 'Run Time for AECD #16-#20');
-def(0x8b, 7, 'Diesel Aftertreatment');
-def(0x8c, 17, 'O2 Sensor (Wide Range)');
+def(0x85, 10, 'NOx reagent system', (d) =>
+  present(d, [
+    ['consumption', () => u16(d, 1) / 200],
+    ['demand', () => u16(d, 3) / 200],
+    ['level', () => pct(u8(d, 5))],
+    ['warningTime', () => u32(d, 6)],
+  ]),
+);
+def(0x86, 5, 'Particulate matter (PM) sensor', (d) =>
+  present(d, [
+    ['b1s1', () => u16(d, 1) * 0.0125],
+    ['b2s1', () => u16(d, 3) * 0.0125],
+  ]),
+);
+def(0x87, 5, 'Intake manifold absolute pressure', (d) =>
+  present(d, [
+    ['a', () => u16(d, 1) / 32],
+    ['b', () => u16(d, 3) / 32],
+  ]),
+);
+// SCR inducement: A is a status byte (no support byte); B and C hold 4-bit histories of the same
+// flags for the last 10,000 km blocks, D-M distances in km.
+def(0x88, 13, 'SCR Induce System', (d) => ({
+  reagentLow: bit(u8(d, 0), 0),
+  reagentIncorrect: bit(u8(d, 0), 1),
+  consumptionDeviation: bit(u8(d, 0), 2),
+  noxTooHigh: bit(u8(d, 0), 3),
+  active: bit(u8(d, 0), 7),
+  inducementDistance: u16(d, 3),
+  blockDistance: u16(d, 5),
+  inducementDistance2: u16(d, 7),
+  inducementDistance3: u16(d, 9),
+  inducementDistance4: u16(d, 11),
+}));
+def(0x8b, 7, 'Diesel Aftertreatment', (d) =>
+  present(d, [
+    ['dpfRegenerating', () => bit(u8(d, 1), 0)],
+    ['dpfActiveRegeneration', () => bit(u8(d, 1), 1)],
+    ['noxAdsorberRegenerating', () => bit(u8(d, 1), 2)],
+    ['noxAdsorberDesulfurizing', () => bit(u8(d, 1), 3)],
+    ['dpfTrigger', () => pct(u8(d, 2))],
+    ['regenerationInterval', () => u16(d, 3)],
+    ['regenerationDistance', () => u16(d, 5)],
+  ]),
+);
+// 8C and 9C: four O2 concentrations (100/65,535 % per bit) then four lambdas (1/8192 per bit).
+const wideO2 = (d: Uint8Array, sensors: readonly string[]) =>
+  present(d, [
+    ...sensors.map((s, i) => [`${s}Percent`, () => (u16(d, 1 + 2 * i) * 100) / 65535] as const),
+    ...sensors.map((s, i) => [`${s}Lambda`, () => u16(d, 9 + 2 * i) / 8192] as const),
+  ]);
+def(0x8c, 17, 'O2 Sensor (Wide Range)', (d) => wideO2(d, ['b1s1', 'b1s2', 'b2s1', 'b2s2']));
 def(0x8d, 1, 'Throttle Position G', percent);
 def(0x8e, 1, 'Engine Friction - Percent Torque', torque);
-def(0x8f, 7, 'PM Sensor Bank 1 & 2');
-def(0x90, 3, 'WWH-OBD Vehicle OBD System Information');
-def(0x91, 5, 'WWH-OBD Vehicle OBD System Information');
-def(0x92, 2, 'Fuel System Control');
-def(0x93, 3, 'WWH-OBD Vehicle OBD Counters support');
-def(0x94, 12, 'NOx Warning And Inducement System');
-def(0x98, 9, 'Exhaust Gas Temperature Sensor');
-def(0x99, 9, 'Exhaust Gas Temperature Sensor');
-def(0x9a, 6, 'Hybrid/EV Vehicle System Data, Battery, Voltage');
-def(0x9b, 4, 'Diesel Exhaust Fluid Sensor Data');
-def(0x9c, 17, 'O2 Sensor Data');
+def(0x8f, 7, 'PM Sensor Bank 1 & 2', (d) =>
+  present(d, [
+    ['b1Active', () => bit(u8(d, 1), 0)],
+    ['b1Regenerating', () => bit(u8(d, 1), 1)],
+    ['b1Output', () => u16(d, 2) / 100],
+    ['b2Active', () => bit(u8(d, 4), 0)],
+    ['b2Regenerating', () => bit(u8(d, 4), 1)],
+    ['b2Output', () => u16(d, 5) / 100],
+  ]),
+);
+def(0x90, 3, 'WWH-OBD Vehicle OBD System Information', (d) => ({
+  milState: milState((u8(d, 0) >> 2) & 0xf),
+  milHours: u16(d, 1),
+}));
+def(0x91, 5, 'WWH-OBD ECU OBD System Information', (d) => ({
+  ecuMilState: milState(u8(d, 0) & 0xf),
+  ecuMilHours: u16(d, 1),
+  ecuMilHoursMax: u16(d, 3),
+}));
+// Fuel System Control: A says which control loops exist, B whether each is closed.
+def(0x92, 2, 'Fuel System Control', (d) =>
+  present(
+    d,
+    FUEL_CONTROLS.map((f, i) => [f, () => bit(u8(d, 1), i)] as const),
+  ),
+);
+def(0x93, 3, 'WWH-OBD Vehicle OBD Counters support', (d) =>
+  present(d, [['continuousMilHours', () => u16(d, 1)]]),
+);
+def(0x94, 12, 'NOx Warning And Inducement System', (d) => ({
+  warning: bit(u8(d, 1), 0),
+  level1: inducement((u8(d, 1) >> 1) & 3),
+  level2: inducement((u8(d, 1) >> 3) & 3),
+  level3: inducement((u8(d, 1) >> 5) & 3),
+  reagentQualityHours: u16(d, 2),
+  reagentConsumptionHours: u16(d, 4),
+  dosingHours: u16(d, 6),
+  egrValveHours: u16(d, 8),
+  monitoringHours: u16(d, 10),
+}));
+def(0x98, 9, 'Exhaust Gas Temperature Sensor bank 1, sensors 5-8', (d) => egt(d, 5));
+def(0x99, 9, 'Exhaust Gas Temperature Sensor bank 2, sensors 5-8', (d) => egt(d, 5));
+def(0x9a, 6, 'Hybrid/EV Vehicle System Data, Battery, Voltage', (d) =>
+  present(d, [
+    ['chargingState', () => u8(d, 1)],
+    ['voltage', () => u16(d, 2) / 64],
+    ['current', () => s16(d, 4) / 10],
+  ]),
+);
+// A: bits 0-3 say which of type, concentration, tank temperature and level exist; bits 4-7 are
+// the DEF type code.
+def(0x9b, 4, 'Diesel Exhaust Fluid Sensor Data', (d) =>
+  present(d, [
+    ['type', () => u8(d, 0) >> 4],
+    ['concentration', () => u8(d, 1) / 4],
+    ['temperature', () => u8(d, 2) - 40],
+    ['level', () => pct(u8(d, 3))],
+  ]),
+);
+def(0x9c, 17, 'O2 Sensor Data', (d) => wideO2(d, ['b1s3', 'b1s4', 'b2s3', 'b2s4']));
 def(0x9d, 4, 'Engine Fuel Rate', (d) => ({ engine: u16(d, 0) / 50, vehicle: u16(d, 2) / 50 }));
 def(0x9e, 2, 'Engine Exhaust Flow Rate', (d) => ({ '': u16(d, 0) / 5 }));
+// 9F, A3, A7 and A8: the public J1979 summaries give their length but not their layout, and the
+// two independent decoders above do not decode them; they are length-checked only until the
+// J1979-DA table is at hand, rather than guessed.
 def(0x9f, 9, 'Fuel System Percentage Use');
-def(0xa1, 9, 'NOx Sensor Corrected Data');
+def(0xa1, 9, 'NOx Sensor Corrected Data', fourPpm);
 def(0xa2, 2, 'Cylinder Fuel Rate', (d) => ({ '': u16(d, 0) / 32 }));
 def(0xa3, 9, 'Evap System Vapor Pressure');
 def(0xa4, 4, 'Transmission Actual Gear', (d): Record<string, number> => {
@@ -399,9 +688,17 @@ def(0xa5, 4, 'Commanded Diesel Exhaust Fluid Dosing', (d): Record<string, number
 def(0xa6, 4, 'Odometer', (d) => ({ '': u32(d, 0) / 10 }));
 def(0xa7, 4, 'NOx Sensor Concentration Sensors 3 and 4');
 def(0xa8, 4, 'NOx Sensor Corrected Concentration Sensors 3 and 4');
-def(0xa9, 4, 'ABS Disable Switch State');
+def(0xa9, 4, 'ABS Disable Switch State', (d) => present(d, [['', () => bit(u8(d, 1), 0)]]));
+// C3 is manufacturer-shaped (drive condition ID, engine speed, ...): length only. C4's byte B
+// carries the engine idle (bit 5) and stop (bit 6) requests.
 def(0xc3, undefined, 'Fuel Level Input A/B');
-def(0xc4, undefined, 'Exhaust Particulate Control System Diagnostic Time/Count');
+def(
+  0xc4,
+  undefined,
+  'Exhaust Particulate Control System Diagnostic Time/Count',
+  (d): Record<string, boolean> =>
+    d.length < 2 ? {} : { idleRequest: bit(u8(d, 1), 5), stopRequest: bit(u8(d, 1), 6) },
+);
 
 definitions.sort((a, b) => a.pid - b.pid);
 

@@ -2,6 +2,7 @@
  * SLCAN end to end over REAL pseudo-terminals (socat, via openPtyPair): firmware-bridge's
  * SlcanSource against this emulator, as the agent would talk to a CANable on /dev/ttyACM0.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
@@ -360,4 +361,67 @@ describe('SLCAN over a real pty', () => {
       startSlcanDevice({ vehicle: cruisingCar(), replay: { path: 'x' } }),
     ).rejects.toThrow(TypeError);
   });
+});
+
+/** A real client process reading SLCAN from `port` (see kill-reader.test-support.ts). */
+function startReader(port: string): { child: ChildProcess; output: () => string } {
+  const script = fileURLToPath(new URL('./kill-reader.test-support.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, port], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  return { child, output: () => out };
+}
+
+async function waitFor(what: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!what()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+describe('SLCAN client SIGKILLed mid-read', () => {
+  // The pty pair outlives its clients (pty-pair.ts holds the host end), so while nobody reads,
+  // everything the adapter sends piles up in the kernel until the line is full. Before the fix
+  // the emulator's writes then waited for a wake-up that never came: the next client's commands
+  // went unanswered ("no reply to C") or its frames never arrived.
+  it('answers a fresh reader with live frames after several SIGKILLed readers and a full line', async () => {
+    const d = await device();
+    for (let kill = 0; kill < 3; kill++) {
+      const reader = startReader(d.ptyPath);
+      const alive = () => reader.child.exitCode === null && reader.child.signalCode === null;
+      cleanups.push(async () => {
+        if (alive()) reader.child.kill('SIGKILL');
+      });
+      const exited = new Promise((r) => reader.child.once('exit', r));
+      // Mid-stream: the reader has opened the channel and is taking frames.
+      const reading = await waitFor(() => /frames \d+/.test(reader.output()), 20_000);
+      expect(reading, `reader ${kill}: ${reader.output()}`).toBe(true);
+      reader.child.kill('SIGKILL');
+      await exited;
+      // Minutes of unread traffic, compressed: far more than the pty, socat and the emulator
+      // can buffer, so the line is full when the next client comes.
+      for (let i = 0; i < 200; i++) d.injectGarbage(`t7FF8${'00'.repeat(8)}\r`.repeat(40));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const sentBefore = d.counters.framesSent;
+    const s = source(d.ptyPath, { commandTimeoutMs: 2_000 });
+    await s.open();
+    // Live frames from the simulated car (0x100 POWERTRAIN), not the stale fill (0x7FF).
+    const live: CanFrame[] = [];
+    const it = s.frames()[Symbol.asyncIterator]();
+    const deadline = Date.now() + 10_000;
+    while (live.length < 20 && Date.now() < deadline) {
+      const r = await it.next();
+      if (r.done) break;
+      if (r.value.id === 0x100) live.push(r.value);
+    }
+    expect(live.length).toBe(20);
+    expect(d.counters.framesSent).toBeGreaterThan(sentBefore);
+    expect(d.state.open).toBe(true);
+  }, 90_000);
 });

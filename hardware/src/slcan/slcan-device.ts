@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
@@ -70,8 +70,11 @@ export interface SlcanDevice {
   close(): Promise<void>;
 }
 
-/** Output beyond this is dropped, as a UART sends whether or not anyone reads. */
-const MAX_BACKLOG_BYTES = 8192;
+/**
+ * Received frames waiting for the host, as in an adapter's RX FIFO: when nobody reads, the FIFO
+ * fills and newer frames are lost (status flag bit 0), exactly what a CANable or CANUSB does.
+ */
+const RX_FIFO_FRAMES = 256;
 const TICK_MS = 5;
 
 /**
@@ -105,23 +108,60 @@ export async function startSlcanDevice(options: SlcanDeviceOptions = {}): Promis
   let closed = false;
   const started = performance.now();
 
-  // Command replies always go out; frames are dropped once the host stops reading (a real
-  // adapter's FIFO overflows the same way), so a reply never waits behind a stale backlog.
-  const write = (text: string): boolean => {
-    if (!port || !port.isOpen) return false;
-    port.write(text, 'latin1');
+  // Output goes through a write descriptor of our own, non-blocking, drained on a timer. Not
+  // through SerialPort.write: once a pty is full (a client was SIGKILLed mid-read while the pty
+  // pair's holder keeps the link up, so the kernel buffers fill), its write waits for a poll
+  // "writable" wake-up that a pty does not always deliver after the next client flushes the
+  // line, and every later reply then waits behind it forever: the adapter "stops answering".
+  // Retrying on a tick cannot miss a wake-up. Replies and injected bytes are never dropped and go
+  // out before frames; frames wait in a bounded FIFO like a real adapter's.
+  let writeFd: number | undefined;
+  const urgent: Buffer[] = [];
+  const fifo: string[] = [];
+  let partial: Buffer | undefined;
+  const pump = () => {
+    if (writeFd === undefined) return;
+    for (;;) {
+      if (!partial) {
+        if (urgent.length > 0) partial = urgent.shift();
+        else if (fifo.length > 0)
+          partial = Buffer.from(fifo.splice(0, fifo.length).join(''), 'latin1');
+        else return;
+      }
+      const chunk: Buffer = partial!;
+      let written: number;
+      try {
+        written = writeSync(writeFd, chunk);
+      } catch (err) {
+        // EAGAIN: the line is full, try again on the next tick. Anything else: the pty is gone.
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          partial = undefined;
+          urgent.length = 0;
+          fifo.length = 0;
+        }
+        return;
+      }
+      partial = written < chunk.length ? chunk.subarray(written) : undefined;
+      if (partial) return;
+    }
+  };
+  const write = (text: string | Buffer): boolean => {
+    if (writeFd === undefined) return false;
+    urgent.push(typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
+    pump();
     return true;
   };
   const sendFrame = (frame: CanFrame) => {
     if (!state.open || frame.fd) return;
-    if (!port || port.writableLength > MAX_BACKLOG_BYTES) {
+    if (writeFd === undefined || fifo.length >= RX_FIFO_FRAMES) {
       counters.framesDropped++;
       return;
     }
     const deviceTime = state.timestamps ? (performance.now() - started) % wrapMs : undefined;
-    if (write(`${encodeSlcanFrame(frame, deviceTime)}\r`)) counters.framesSent++;
-    else counters.framesDropped++;
+    fifo.push(`${encodeSlcanFrame(frame, deviceTime)}\r`);
+    counters.framesSent++;
   };
+  const pumpTimer = setInterval(pump, TICK_MS);
 
   const answer = (line: string): string => {
     const BEL = '\x07';
@@ -164,7 +204,9 @@ export async function startSlcanDevice(options: SlcanDeviceOptions = {}): Promis
         state.timestamps = line === 'Z1';
         return '\r';
       case 'F':
-        return state.open && line === 'F' ? 'F00\r' : BEL;
+        // Bit 0: RX FIFO full, frames are being lost.
+        if (!state.open || line !== 'F') return BEL;
+        return fifo.length >= RX_FIFO_FRAMES ? 'F01\r' : 'F00\r';
       case 'M':
       case 'm':
         return !state.open && /^[Mm][0-9A-Fa-f]{8}$/.test(line) ? '\r' : BEL;
@@ -206,6 +248,10 @@ export async function startSlcanDevice(options: SlcanDeviceOptions = {}): Promis
     const p = new SerialPort({ path: pty.devicePath, baudRate: 115_200, autoOpen: false });
     await new Promise<void>((resolve, reject) => p.open((err) => (err ? reject(err) : resolve())));
     p.on('error', () => {}); // EIO once the host end goes away; unplug()/close() handle it
+    writeFd = openSync(
+      pty.devicePath,
+      constants.O_WRONLY | constants.O_NOCTTY | constants.O_NONBLOCK,
+    );
     const tokenizer = new SlcanTokenizer();
     p.on('data', (chunk: Buffer) => {
       for (const token of tokenizer.push(chunk)) {
@@ -224,6 +270,11 @@ export async function startSlcanDevice(options: SlcanDeviceOptions = {}): Promis
     const p = port;
     port = undefined;
     state.open = false;
+    if (writeFd !== undefined) closeSync(writeFd);
+    writeFd = undefined;
+    partial = undefined;
+    urgent.length = 0;
+    fifo.length = 0;
     if (p?.isOpen) await new Promise<void>((r) => p.close(() => r()));
     await pty?.close();
     pty = undefined;
@@ -267,9 +318,8 @@ export async function startSlcanDevice(options: SlcanDeviceOptions = {}): Promis
           speed: replay.speed ?? 1,
         })) {
           if (closed) return;
-          // A replay faster than the link can carry would only fill the backlog: yield a little.
-          if (port && port.writableLength > MAX_BACKLOG_BYTES / 2)
-            await new Promise((r) => setTimeout(r, 1));
+          // A replay faster than the link can carry would only fill the FIFO: yield a little.
+          if (fifo.length > RX_FIFO_FRAMES / 2) await new Promise((r) => setTimeout(r, 1));
           sendFrame(frame);
         }
       } while (replay.loop && !closed);
@@ -282,8 +332,7 @@ export async function startSlcanDevice(options: SlcanDeviceOptions = {}): Promis
     received,
     counters,
     injectGarbage(bytes) {
-      if (port?.isOpen)
-        port.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes));
+      write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes));
     },
     failNextCommands(n) {
       failNext = n;
@@ -300,6 +349,7 @@ export async function startSlcanDevice(options: SlcanDeviceOptions = {}): Promis
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      clearInterval(pumpTimer);
       await unplugNow();
       await replayDone;
       rmSync(dir, { recursive: true, force: true });

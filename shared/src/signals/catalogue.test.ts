@@ -26,6 +26,9 @@ const UNITS = new Set([
   'kg/h',
   'mg/stroke',
   'ppm',
+  'A',
+  'h',
+  'mg/m^3',
 ]);
 
 describe('signal catalogue', () => {

@@ -111,6 +111,542 @@ function o2Rows(): Row[] {
   return rows;
 }
 
+/** J1979 PIDs 65-C4 that carry several sensors each: all enginechain overlays. */
+function laterPidRows(): Row[] {
+  const rows: Row[] = [];
+  const add = (
+    name: string,
+    unit: string,
+    datatype: VssDatatype,
+    description: string,
+    obd: string,
+  ) => rows.push([`Vehicle.OBD.${name}`, unit, datatype, description, obd, 'overlay']);
+  const banks = [
+    ['b1s1', 'Bank1Sensor1', 'bank 1 sensor 1'],
+    ['b1s2', 'Bank1Sensor2', 'bank 1 sensor 2'],
+    ['b2s1', 'Bank2Sensor1', 'bank 2 sensor 1'],
+    ['b2s2', 'Bank2Sensor2', 'bank 2 sensor 2'],
+  ] as const;
+  const ab = (
+    pid: string,
+    branch: string,
+    what: string,
+    unit: string,
+    fields: readonly (readonly [string, string, string])[],
+  ) => {
+    for (const [field, leaf, text] of fields)
+      add(
+        `${branch}.${leaf}`,
+        unit,
+        'float',
+        `PID ${pid} - ${what}: ${text}`,
+        `01:${pid}/${field}`,
+      );
+  };
+  const controlAB = [
+    ['commandedA', 'CommandedA', 'commanded A'],
+    ['positionA', 'PositionA', 'relative position A'],
+    ['commandedB', 'CommandedB', 'commanded B'],
+    ['positionB', 'PositionB', 'relative position B'],
+  ] as const;
+
+  add('AuxiliaryIO.IsPTOActive', '', 'boolean', 'PID 65 - power take-off active', '01:65/pto');
+  add(
+    'AuxiliaryIO.IsAutomaticInDrive',
+    '',
+    'boolean',
+    'PID 65 - automatic transmission in drive or reverse (false: park or neutral)',
+    '01:65/autoInDrive',
+  );
+  add(
+    'AuxiliaryIO.IsManualInGear',
+    '',
+    'boolean',
+    'PID 65 - manual transmission in gear (false: neutral or clutch pressed)',
+    '01:65/manualInGear',
+  );
+  add(
+    'AuxiliaryIO.IsGlowPlugLampOn',
+    '',
+    'boolean',
+    'PID 65 - glow plug lamp on',
+    '01:65/glowPlugLamp',
+  );
+  ab('6A', 'DieselIntakeAirFlow', 'diesel intake air flow control', 'percent', controlAB);
+  ab('6B', 'EGRTemperature', 'EGR temperature', 'celsius', banks);
+  ab('6C', 'ThrottleActuatorControl', 'throttle actuator control', 'percent', controlAB);
+  ab('6D', 'FuelPressureControl', 'fuel pressure control', 'kPa', [
+    ['commandedA', 'CommandedRailPressureA', 'commanded rail pressure A'],
+    ['pressureA', 'RailPressureA', 'rail pressure A'],
+    ['commandedB', 'CommandedRailPressureB', 'commanded rail pressure B'],
+    ['pressureB', 'RailPressureB', 'rail pressure B'],
+  ]);
+  ab('6D', 'FuelPressureControl', 'fuel pressure control', 'celsius', [
+    ['temperatureA', 'RailTemperatureA', 'rail temperature A'],
+    ['temperatureB', 'RailTemperatureB', 'rail temperature B'],
+  ]);
+  ab('6E', 'InjectionPressureControl', 'injection control pressure', 'kPa', [
+    ['commandedA', 'CommandedA', 'commanded A'],
+    ['pressureA', 'PressureA', 'A'],
+    ['commandedB', 'CommandedB', 'commanded B'],
+    ['pressureB', 'PressureB', 'B'],
+  ]);
+  ab('70', 'BoostPressureControl', 'boost pressure', 'kPa', [
+    ['commandedA', 'CommandedA', 'commanded A'],
+    ['pressureA', 'PressureA', 'sensor A'],
+    ['commandedB', 'CommandedB', 'commanded B'],
+    ['pressureB', 'PressureB', 'sensor B'],
+  ]);
+  add(
+    'BoostPressureControl.StatusA',
+    '',
+    'string',
+    'PID 70 - boost control A loop (OPEN_LOOP, CLOSED_LOOP, FAULT)',
+    '01:70/statusA',
+  );
+  add(
+    'BoostPressureControl.StatusB',
+    '',
+    'string',
+    'PID 70 - boost control B loop (OPEN_LOOP, CLOSED_LOOP, FAULT)',
+    '01:70/statusB',
+  );
+  ab('71', 'VGTControl', 'variable geometry turbo position', 'percent', controlAB);
+  add(
+    'VGTControl.StatusA',
+    '',
+    'string',
+    'PID 71 - VGT A control loop (OPEN_LOOP, CLOSED_LOOP, FAULT)',
+    '01:71/statusA',
+  );
+  add(
+    'VGTControl.StatusB',
+    '',
+    'string',
+    'PID 71 - VGT B control loop (OPEN_LOOP, CLOSED_LOOP, FAULT)',
+    '01:71/statusB',
+  );
+  ab('72', 'WastegateControl', 'wastegate position', 'percent', controlAB);
+  ab('74', 'Turbocharger', 'turbocharger speed', 'rpm', [
+    ['a', 'SpeedA', 'A'],
+    ['b', 'SpeedB', 'B'],
+  ]);
+  for (const [pid, t] of [
+    ['75', 'A'],
+    ['76', 'B'],
+  ] as const) {
+    ab(pid, `Turbocharger.Temperature${t}`, `turbocharger ${t} temperature`, 'celsius', [
+      ['compressorInlet', 'CompressorInlet', 'compressor inlet'],
+      ['compressorOutlet', 'CompressorOutlet', 'compressor outlet'],
+      ['turbineInlet', 'TurbineInlet', 'turbine inlet'],
+      ['turbineOutlet', 'TurbineOutlet', 'turbine outlet'],
+    ]);
+  }
+  ab('77', 'ChargeAirCoolerTemperature', 'charge air cooler temperature', 'celsius', banks);
+  for (const [pid, bank] of [
+    ['7A', 1],
+    ['7B', 2],
+  ] as const) {
+    ab(pid, `DPF.Bank${bank}`, `DPF bank ${bank}`, 'kPa', [
+      ['delta', 'DeltaPressure', 'delta pressure (signed)'],
+      ['inlet', 'InletPressure', 'inlet pressure'],
+      ['outlet', 'OutletPressure', 'outlet pressure'],
+    ]);
+  }
+  ab('7C', 'DPF', 'DPF temperature', 'celsius', [
+    ['b1Inlet', 'Bank1.InletTemperature', 'bank 1 inlet'],
+    ['b1Outlet', 'Bank1.OutletTemperature', 'bank 1 outlet'],
+    ['b2Inlet', 'Bank2.InletTemperature', 'bank 2 inlet'],
+    ['b2Outlet', 'Bank2.OutletTemperature', 'bank 2 outlet'],
+  ]);
+  for (const [pid, what] of [
+    ['7D', 'NOx'],
+    ['7E', 'PM'],
+  ] as const) {
+    const b = `${what}NTE`;
+    add(
+      `${b}.IsInsideControlArea`,
+      '',
+      'boolean',
+      `PID ${pid} - inside the ${what} not-to-exceed control area`,
+      `01:${pid}/inside`,
+    );
+    add(
+      `${b}.IsOutsideControlArea`,
+      '',
+      'boolean',
+      `PID ${pid} - outside the ${what} not-to-exceed control area`,
+      `01:${pid}/outside`,
+    );
+    add(
+      `${b}.IsInsideCarveOutArea`,
+      '',
+      'boolean',
+      `PID ${pid} - inside the manufacturer's ${what} NTE carve-out area`,
+      `01:${pid}/carveOut`,
+    );
+    add(
+      `${b}.IsDeficiencyActive`,
+      '',
+      'boolean',
+      `PID ${pid} - ${what} NTE deficiency active`,
+      `01:${pid}/deficiency`,
+    );
+  }
+  for (const [pid, first] of [
+    ['81', 1],
+    ['82', 6],
+    ['89', 11],
+    ['8A', 16],
+  ] as const) {
+    for (let n = first; n < first + 5; n++) {
+      add(
+        `AECD.Device${n}.Timer1`,
+        's',
+        'uint32',
+        `PID ${pid} - run time with emission-increasing AECD #${n} active, timer 1`,
+        `01:${pid}/aecd${n}t1`,
+      );
+      add(
+        `AECD.Device${n}.Timer2`,
+        's',
+        'uint32',
+        `PID ${pid} - run time with emission-increasing AECD #${n} active, timer 2`,
+        `01:${pid}/aecd${n}t2`,
+      );
+    }
+  }
+  ab('83', 'NOxSensor', 'NOx concentration', 'ppm', banks);
+  add(
+    'NOxReagent.AverageConsumption',
+    'l/h',
+    'float',
+    'PID 85 - average reagent consumption',
+    '01:85/consumption',
+  );
+  add(
+    'NOxReagent.AverageDemandedConsumption',
+    'l/h',
+    'float',
+    'PID 85 - average demanded reagent consumption',
+    '01:85/demand',
+  );
+  add('NOxReagent.TankLevel', 'percent', 'float', 'PID 85 - reagent tank level', '01:85/level');
+  add(
+    'NOxReagent.TimeWithNOxWarning',
+    's',
+    'uint32',
+    'PID 85 - run time with the NOx warning indicator active',
+    '01:85/warningTime',
+  );
+  ab('86', 'PMSensor', 'particulate matter concentration', 'mg/m^3', [
+    ['b1s1', 'Bank1Sensor1', 'bank 1 sensor 1'],
+    ['b2s1', 'Bank2Sensor1', 'bank 2 sensor 1'],
+  ]);
+  add(
+    'SCRInducement.IsReagentLevelLow',
+    '',
+    'boolean',
+    'PID 88 - inducement: reagent level too low',
+    '01:88/reagentLow',
+  );
+  add(
+    'SCRInducement.IsReagentIncorrect',
+    '',
+    'boolean',
+    'PID 88 - inducement: incorrect reagent',
+    '01:88/reagentIncorrect',
+  );
+  add(
+    'SCRInducement.IsConsumptionDeviating',
+    '',
+    'boolean',
+    'PID 88 - inducement: deviation of reagent consumption',
+    '01:88/consumptionDeviation',
+  );
+  add(
+    'SCRInducement.IsNOxTooHigh',
+    '',
+    'boolean',
+    'PID 88 - inducement: NOx emissions too high',
+    '01:88/noxTooHigh',
+  );
+  add('SCRInducement.IsActive', '', 'boolean', 'PID 88 - inducement system active', '01:88/active');
+  add(
+    'SCRInducement.DistanceWithInducement',
+    'km',
+    'uint16',
+    'PID 88 - distance with inducement active, current 10,000 km block',
+    '01:88/inducementDistance',
+  );
+  add(
+    'SCRInducement.DistanceInBlock',
+    'km',
+    'uint16',
+    'PID 88 - distance travelled in the current 10,000 km block',
+    '01:88/blockDistance',
+  );
+  for (const n of [2, 3, 4] as const) {
+    add(
+      `SCRInducement.DistanceWithInducementBlock${n}`,
+      'km',
+      'uint16',
+      `PID 88 - distance with inducement active, 10,000 km block ${n} (${(n - 1) * 10}-${n * 10} thousand km)`,
+      `01:88/inducementDistance${n}`,
+    );
+  }
+  add(
+    'DieselAftertreatment.IsDPFRegenerating',
+    '',
+    'boolean',
+    'PID 8B - DPF regeneration in progress',
+    '01:8B/dpfRegenerating',
+  );
+  add(
+    'DieselAftertreatment.IsDPFRegenerationActive',
+    '',
+    'boolean',
+    'PID 8B - DPF regeneration is active (false: passive)',
+    '01:8B/dpfActiveRegeneration',
+  );
+  add(
+    'DieselAftertreatment.IsNOxAdsorberRegenerating',
+    '',
+    'boolean',
+    'PID 8B - NOx adsorber regeneration in progress',
+    '01:8B/noxAdsorberRegenerating',
+  );
+  add(
+    'DieselAftertreatment.IsNOxAdsorberDesulfurizing',
+    '',
+    'boolean',
+    'PID 8B - NOx adsorber desulfurization in progress',
+    '01:8B/noxAdsorberDesulfurizing',
+  );
+  add(
+    'DieselAftertreatment.DPFRegenerationTrigger',
+    'percent',
+    'float',
+    'PID 8B - normalized trigger for DPF regeneration',
+    '01:8B/dpfTrigger',
+  );
+  add(
+    'DieselAftertreatment.AverageTimeBetweenRegenerations',
+    's',
+    'uint16',
+    'PID 8B - average time between DPF regenerations',
+    '01:8B/regenerationInterval',
+  );
+  add(
+    'DieselAftertreatment.AverageDistanceBetweenRegenerations',
+    'km',
+    'uint16',
+    'PID 8B - average distance between DPF regenerations',
+    '01:8B/regenerationDistance',
+  );
+  for (const [pid, sensors] of [
+    [
+      '8C',
+      [
+        ['b1s1', 'Bank1Sensor1'],
+        ['b1s2', 'Bank1Sensor2'],
+        ['b2s1', 'Bank2Sensor1'],
+        ['b2s2', 'Bank2Sensor2'],
+      ],
+    ],
+    [
+      '9C',
+      [
+        ['b1s3', 'Bank1Sensor3'],
+        ['b1s4', 'Bank1Sensor4'],
+        ['b2s3', 'Bank2Sensor3'],
+        ['b2s4', 'Bank2Sensor4'],
+      ],
+    ],
+  ] as const) {
+    for (const [field, leaf] of sensors) {
+      add(
+        `WideRangeO2.${leaf}.Concentration`,
+        'percent',
+        'float',
+        `PID ${pid} - wide range O2 sensor concentration, ${leaf}`,
+        `01:${pid}/${field}Percent`,
+      );
+      add(
+        `WideRangeO2.${leaf}.Lambda`,
+        'ratio',
+        'float',
+        `PID ${pid} - wide range O2 sensor lambda, ${leaf}`,
+        `01:${pid}/${field}Lambda`,
+      );
+    }
+  }
+  for (const bank of [1, 2] as const) {
+    add(
+      `PMSensor.Bank${bank}.IsActive`,
+      '',
+      'boolean',
+      `PID 8F - PM sensor bank ${bank} measuring`,
+      `01:8F/b${bank}Active`,
+    );
+    add(
+      `PMSensor.Bank${bank}.IsRegenerating`,
+      '',
+      'boolean',
+      `PID 8F - PM sensor bank ${bank} regenerating`,
+      `01:8F/b${bank}Regenerating`,
+    );
+    add(
+      `PMSensor.Bank${bank}.Output`,
+      'percent',
+      'float',
+      `PID 8F - PM sensor bank ${bank} normalized output`,
+      `01:8F/b${bank}Output`,
+    );
+  }
+  add(
+    'WWHOBD.MILState',
+    '',
+    'string',
+    'PID 90 - WWH-OBD malfunction indicator state (OFF, ON_DEMAND, SHORT, CONTINUOUS)',
+    '01:90/milState',
+  );
+  add(
+    'WWHOBD.MILOnHours',
+    'h',
+    'uint16',
+    'PID 90 - WWH-OBD hours run with the malfunction indicator on',
+    '01:90/milHours',
+  );
+  add(
+    'WWHOBD.ECUMILState',
+    '',
+    'string',
+    "PID 91 - this ECU's malfunction indicator state",
+    '01:91/ecuMilState',
+  );
+  add(
+    'WWHOBD.ECUMILOnHours',
+    'h',
+    'uint16',
+    "PID 91 - this ECU's hours with the malfunction indicator on",
+    '01:91/ecuMilHours',
+  );
+  add(
+    'WWHOBD.ECUMILOnHoursMax',
+    'h',
+    'uint16',
+    "PID 91 - this ECU's highest hours with the malfunction indicator on",
+    '01:91/ecuMilHoursMax',
+  );
+  add(
+    'WWHOBD.ContinuousMILHours',
+    'h',
+    'uint16',
+    'PID 93 - cumulative continuous malfunction indicator counter',
+    '01:93/continuousMilHours',
+  );
+  for (const [field, leaf, text] of [
+    ['pressure1', 'IsPressure1ClosedLoop', 'fuel pressure control 1'],
+    ['quantity1', 'IsQuantity1ClosedLoop', 'injection quantity control 1'],
+    ['timing1', 'IsTiming1ClosedLoop', 'injection timing control 1'],
+    ['balance1', 'IsBalance1ClosedLoop', 'idle fuel balance / contribution control 1'],
+    ['pressure2', 'IsPressure2ClosedLoop', 'fuel pressure control 2'],
+    ['quantity2', 'IsQuantity2ClosedLoop', 'injection quantity control 2'],
+    ['timing2', 'IsTiming2ClosedLoop', 'injection timing control 2'],
+    ['balance2', 'IsBalance2ClosedLoop', 'idle fuel balance / contribution control 2'],
+  ] as const) {
+    add(
+      `FuelSystemControl.${leaf}`,
+      '',
+      'boolean',
+      `PID 92 - ${text} in closed loop`,
+      `01:92/${field}`,
+    );
+  }
+  add('NOxWarning.IsActive', '', 'boolean', 'PID 94 - NOx warning system active', '01:94/warning');
+  for (const n of [1, 2, 3] as const) {
+    add(
+      `NOxWarning.Level${n}Inducement`,
+      '',
+      'string',
+      `PID 94 - level ${n} inducement (INACTIVE, ENABLED, ACTIVE, NOT_AVAILABLE)`,
+      `01:94/level${n}`,
+    );
+  }
+  for (const [field, leaf, text] of [
+    ['reagentQualityHours', 'ReagentQualityHours', 'reagent quality'],
+    ['reagentConsumptionHours', 'ReagentConsumptionHours', 'reagent consumption'],
+    ['dosingHours', 'DosingActivityHours', 'dosing activity'],
+    ['egrValveHours', 'EGRValveHours', 'EGR valve'],
+    ['monitoringHours', 'MonitoringSystemHours', 'monitoring system'],
+  ] as const) {
+    add(`NOxWarning.${leaf}`, 'h', 'uint16', `PID 94 - ${text} counter`, `01:94/${field}`);
+  }
+  for (const [pid, bank] of [
+    ['98', 1],
+    ['99', 2],
+  ] as const) {
+    for (let n = 5; n <= 8; n++) {
+      add(
+        `ExhaustGasTemperatureB${bank}S${n}`,
+        'celsius',
+        'float',
+        `PID ${pid} - exhaust gas temperature bank ${bank} sensor ${n}`,
+        `01:${pid}/s${n}`,
+      );
+    }
+  }
+  add(
+    'HybridBattery.ChargingState',
+    '',
+    'uint8',
+    'PID 9A - hybrid/EV charging state code',
+    '01:9A/chargingState',
+  );
+  add(
+    'HybridBattery.Voltage',
+    'V',
+    'float',
+    'PID 9A - hybrid/EV battery pack voltage',
+    '01:9A/voltage',
+  );
+  add(
+    'HybridBattery.Current',
+    'A',
+    'float',
+    'PID 9A - hybrid/EV battery pack current, positive discharging',
+    '01:9A/current',
+  );
+  add('DEF.Type', '', 'uint8', 'PID 9B - diesel exhaust fluid type code', '01:9B/type');
+  add(
+    'DEF.Concentration',
+    'percent',
+    'float',
+    'PID 9B - diesel exhaust fluid concentration',
+    '01:9B/concentration',
+  );
+  add(
+    'DEF.TankTemperature',
+    'celsius',
+    'float',
+    'PID 9B - diesel exhaust fluid tank temperature',
+    '01:9B/temperature',
+  );
+  add(
+    'DEF.TankLevel',
+    'percent',
+    'float',
+    'PID 9B - diesel exhaust fluid tank level',
+    '01:9B/level',
+  );
+  ab('A1', 'NOxSensorCorrected', 'corrected NOx concentration', 'ppm', banks);
+  add('IsABSDisabled', '', 'boolean', 'PID A9 - ABS disable switch on', '01:A9');
+  add('IsEngineIdleRequested', '', 'boolean', 'PID C4 - engine idle request', '01:C4/idleRequest');
+  add('IsEngineStopRequested', '', 'boolean', 'PID C4 - engine stop request', '01:C4/stopRequest');
+  return rows;
+}
+
 // prettier-ignore
 const ROWS: readonly Row[] = [
   // Headline signals, main VSS tree.
@@ -233,11 +769,18 @@ const ROWS: readonly Row[] = [
   ['Vehicle.OBD.MAFSensorB', 'g/s', 'float', 'PID 66 - mass air flow sensor B', '01:66/b', 'overlay'],
   ['Vehicle.OBD.CoolantTemperatureSensor1', 'celsius', 'float', 'PID 67 - engine coolant temperature sensor 1', '01:67/a', 'overlay'],
   ['Vehicle.OBD.CoolantTemperatureSensor2', 'celsius', 'float', 'PID 67 - engine coolant temperature sensor 2', '01:67/b', 'overlay'],
-  ['Vehicle.OBD.IntakeTempSensor1', 'celsius', 'float', 'PID 68 - intake air temperature sensor 1', '01:68/a', 'overlay'],
-  ['Vehicle.OBD.IntakeTempSensor2', 'celsius', 'float', 'PID 68 - intake air temperature sensor 2', '01:68/b', 'overlay'],
+  ['Vehicle.OBD.IntakeTempSensor1', 'celsius', 'float', 'PID 68 - intake air temperature bank 1 sensor 1', '01:68/a', 'overlay'],
+  ['Vehicle.OBD.IntakeTempSensor2', 'celsius', 'float', 'PID 68 - intake air temperature bank 1 sensor 2', '01:68/b', 'overlay'],
+  ['Vehicle.OBD.IntakeTempBank1Sensor3', 'celsius', 'float', 'PID 68 - intake air temperature bank 1 sensor 3', '01:68/b1s3', 'overlay'],
+  ['Vehicle.OBD.IntakeTempBank2Sensor1', 'celsius', 'float', 'PID 68 - intake air temperature bank 2 sensor 1', '01:68/b2s1', 'overlay'],
+  ['Vehicle.OBD.IntakeTempBank2Sensor2', 'celsius', 'float', 'PID 68 - intake air temperature bank 2 sensor 2', '01:68/b2s2', 'overlay'],
+  ['Vehicle.OBD.IntakeTempBank2Sensor3', 'celsius', 'float', 'PID 68 - intake air temperature bank 2 sensor 3', '01:68/b2s3', 'overlay'],
   ['Vehicle.OBD.CommandedEGRA', 'percent', 'float', 'PID 69 - commanded EGR A duty cycle', '01:69/commandedA', 'overlay'],
   ['Vehicle.OBD.ActualEGRA', 'percent', 'float', 'PID 69 - actual EGR A duty cycle', '01:69/actualA', 'overlay'],
   ['Vehicle.OBD.EGRAError', 'percent', 'float', 'PID 69 - EGR A error', '01:69/errorA', 'overlay'],
+  ['Vehicle.OBD.CommandedEGRB', 'percent', 'float', 'PID 69 - commanded EGR B duty cycle', '01:69/commandedB', 'overlay'],
+  ['Vehicle.OBD.ActualEGRB', 'percent', 'float', 'PID 69 - actual EGR B duty cycle', '01:69/actualB', 'overlay'],
+  ['Vehicle.OBD.EGRBError', 'percent', 'float', 'PID 69 - EGR B error', '01:69/errorB', 'overlay'],
   ['Vehicle.OBD.TurboInletPressureA', 'kPa', 'float', 'PID 6F - turbocharger compressor inlet pressure A', '01:6F/a', 'overlay'],
   ['Vehicle.OBD.TurboInletPressureB', 'kPa', 'float', 'PID 6F - turbocharger compressor inlet pressure B', '01:6F/b', 'overlay'],
   ['Vehicle.OBD.ExhaustPressureB1', 'kPa', 'float', 'PID 73 - exhaust pressure, bank 1', '01:73/a', 'overlay'],
@@ -264,6 +807,7 @@ const ROWS: readonly Row[] = [
   ['Vehicle.OBD.CylinderFuelRate', 'mg/stroke', 'float', 'PID A2 - cylinder fuel rate', '01:A2', 'overlay'],
   ['Vehicle.OBD.TransmissionGearRatio', 'ratio', 'float', 'PID A4 - actual transmission gear ratio', '01:A4/ratio', 'overlay'],
   ['Vehicle.OBD.CommandedDEFDosing', 'percent', 'float', 'PID A5 - commanded diesel exhaust fluid dosing', '01:A5', 'overlay'],
+  ...laterPidRows(),
 ];
 
 function build(rows: readonly Row[]): ReadonlyMap<string, SignalInfo> {
