@@ -11,3 +11,4 @@ export * from './device-auth/index.js';
 export * from './receipt/index.js';
 export * from './log-entry/index.js';
 export * from './evidence/index.js';
+export * from './trips/index.js';

@@ -39,6 +39,22 @@ describe('agent config', () => {
     expect(c.metrics).toEqual({ host: '127.0.0.1', port: 9_464, allowRemote: false });
     expect(c.sources[0]).toMatchObject({ type: 'elm327', baud: 38_400, protocol: 'auto' });
     expect(c.outbox.quotaBytes).toBe(256 * 1_048_576);
+    expect(c.ingest.reconnect).toEqual({ baseMs: 1_000, capMs: 60_000 });
+  });
+
+  it('takes a reconnect backoff and refuses a cap below the base, naming the key', () => {
+    const ok = valid();
+    const c = parseAgentConfig({ ...ok, ingest: { ...ok.ingest, reconnect: { capMs: 5_000 } } });
+    expect(c.ingest.reconnect).toEqual({ baseMs: 1_000, capMs: 5_000 });
+    const bad = { ...ok, ingest: { ...ok.ingest, reconnect: { baseMs: 2_000, capMs: 500 } } };
+    expect(issuesOf(bad)).toEqual([
+      expect.objectContaining({
+        path: 'ingest.reconnect.capMs',
+        message: 'capMs must be ≥ baseMs',
+      }),
+    ]);
+    const typo = { ...ok, ingest: { ...ok.ingest, reconnect: { capMS: 5_000 } } };
+    expect(issuesOf(typo).map((i) => i.path)).toEqual(['ingest.reconnect.capMS']);
   });
 
   it('names the path of an unknown key', () => {

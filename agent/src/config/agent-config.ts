@@ -83,6 +83,18 @@ export const agentConfigSchema = z.strictObject({
     key: z.string().optional(),
     /** Plain MQTT to anything but loopback must be asked for explicitly. */
     allowPlaintext: z.boolean().default(false),
+    /**
+     * Reconnect backoff, ms: attempt n waits random(0, min(capMs, baseMs·2ⁿ)) (full jitter).
+     * The cap bounds how long a gateway may stay away after the broker is back; a fleet of
+     * many gateways wants it large so they do not all return at once.
+     */
+    reconnect: z
+      .strictObject({
+        baseMs: z.number().int().min(10).max(60_000).default(1_000),
+        capMs: z.number().int().min(10).max(3_600_000).default(60_000),
+      })
+      .refine((r) => r.capMs >= r.baseMs, { message: 'capMs must be ≥ baseMs', path: ['capMs'] })
+      .prefault({}),
   }),
   sources: z
     .array(z.discriminatedUnion('type', [elm327, slcan, socketcan, candump, nmea, imu]))

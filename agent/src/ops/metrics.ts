@@ -2,17 +2,27 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Live figures the metrics read at scrape time (the outbox and transport own them). */
-export interface AgentGaugeSources {
-  outboxDepth(): number;
-  outboxBytes(): number;
+/**
+ * The outbox figures the gauges show, as one read of the outbox gives them (`OutboxStore.stats()`
+ * fits). `evictionsTotal` is the store's persisted count, so the counter survives restarts.
+ */
+export interface OutboxGaugeReading {
+  readonly depth: number;
+  readonly bytes: number;
   /** Unix ms of the last verified receipt, undefined before the first. */
-  lastReceiptAt(): number | undefined;
+  readonly lastReceiptAt: number | undefined;
+  readonly evictionsTotal: number;
+}
+
+/** Live figures the metrics read at scrape time (the outbox owns them). */
+export interface AgentGaugeSources {
+  /** Called once per scrape, however many gauges show its figures. */
+  outbox(): OutboxGaugeReading;
 }
 
 /**
- * The agent's Prometheus metrics. Counters are incremented by the pipeline; gauges are read
- * from their owners at scrape time so they can never drift from the truth.
+ * The agent's Prometheus metrics. Counters are incremented by the pipeline; the outbox figures
+ * are read from the outbox at scrape time so they can never drift from the truth.
  */
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -37,26 +47,26 @@ export class AgentMetrics {
     help: 'MQTT reconnect attempts',
     registers: [this.registry],
   });
-  readonly evictions = new Counter({
-    name: 'enginechain_agent_evictions_total',
-    help: 'Routine batches evicted by the disk quota',
-    registers: [this.registry],
-  });
   readonly sourceErrors = new Counter({
     name: 'enginechain_agent_source_errors_total',
     help: 'Errors from signal sources, by source and code',
     labelNames: ['source', 'code'] as const,
     registers: [this.registry],
   });
+  private outboxReading: OutboxGaugeReading | undefined;
 
-  constructor(sources: AgentGaugeSources, now: () => number = Date.now) {
+  constructor(
+    private readonly sources: AgentGaugeSources,
+    now: () => number = Date.now,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'enginechain_agent_' });
+    const read = () => this.readOutbox();
     new Gauge({
       name: 'enginechain_agent_outbox_depth',
       help: 'Batches waiting for a receipt',
       registers: [this.registry],
       collect() {
-        this.set(sources.outboxDepth());
+        this.set(read().depth);
       },
     });
     new Gauge({
@@ -64,7 +74,7 @@ export class AgentMetrics {
       help: 'Bytes of batches waiting for a receipt',
       registers: [this.registry],
       collect() {
-        this.set(sources.outboxBytes());
+        this.set(read().bytes);
       },
     });
     new Gauge({
@@ -72,10 +82,37 @@ export class AgentMetrics {
       help: 'Seconds since the last verified receipt (-1 before the first)',
       registers: [this.registry],
       collect() {
-        const at = sources.lastReceiptAt();
+        const at = read().lastReceiptAt;
         this.set(at === undefined ? -1 : (now() - at) / 1_000);
       },
     });
+    // The outbox counts evictions in its file; a counter kept in memory would restart at 0
+    // with every agent restart and miss the evictions of earlier runs.
+    new Counter({
+      name: 'enginechain_agent_evictions_total',
+      help: 'Routine batches evicted by the disk quota (since the outbox file was created)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read().evictionsTotal);
+      },
+    });
+  }
+
+  /**
+   * One outbox read serves every metric of a scrape. prom-client runs each metric's `collect`
+   * one after another in the same synchronous turn of `registry.metrics()`, so the reading is
+   * kept until the microtask queue runs and the next scrape reads afresh. Each read is several
+   * SQLite queries; four of them per scrape were three too many on a gateway board.
+   */
+  private readOutbox(): OutboxGaugeReading {
+    if (this.outboxReading) return this.outboxReading;
+    const reading = this.sources.outbox();
+    this.outboxReading = reading;
+    queueMicrotask(() => {
+      this.outboxReading = undefined;
+    });
+    return reading;
   }
 }
 

@@ -1,3 +1,4 @@
+import { TripTracker, type Trip } from '@enginechain/shared';
 import type { BatchContent } from '../batching/batch-assembler.js';
 import { BatchAssembler } from '../batching/batch-assembler.js';
 import {
@@ -8,7 +9,6 @@ import {
 import { EventDetector } from '../events/event-detector.js';
 import type { DrivingEvent, EventThresholds } from '../events/types.js';
 import type { SampledReading } from '../sampling/merge-sources.js';
-import { TripTracker, type Trip } from '../trips/trip-tracker.js';
 import type { BatchSigner, SignedBatchInfo } from './batch-signer.js';
 
 export interface AgentPipelineOptions {

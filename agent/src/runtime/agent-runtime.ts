@@ -4,7 +4,9 @@ import { pino, type Logger } from 'pino';
 import { ReconnectingSource, AdapterError, type SignalSource } from '@enginechain/firmware-bridge';
 import {
   createMqttToken,
+  deviceKeyPaths,
   ed25519PublicKeyFromRaw,
+  KeyFileError,
   loadDeviceKey,
   signEs256k,
   verifyNodeMessage,
@@ -52,6 +54,29 @@ export interface AgentStatus {
 }
 
 /**
+ * Loads the device key, saying what an installer must do when it is missing: a key made by
+ * `keygen` alone is not registered with any node, so the advice is `provision`, which makes
+ * and registers one. Other key errors (permissions, format, mismatch) already name the file
+ * and the fix.
+ */
+async function loadAgentKey(keyDir: string): Promise<DeviceKey> {
+  try {
+    return await loadDeviceKey(keyDir);
+  } catch (err) {
+    if (!(err instanceof KeyFileError) || err.code !== 'not-found') throw err;
+    const { privateKeyPath } = deviceKeyPaths(keyDir);
+    throw new KeyFileError(
+      'not-found',
+      `no device key at ${privateKeyPath} (device.keyDir in the config): create and register ` +
+        `one with \`enginechain provision --ingest <url> --token <token> --vin <VIN> --out ${keyDir}\`, ` +
+        'or point device.keyDir at the folder that holds device.key',
+      privateKeyPath,
+      { cause: err },
+    );
+  }
+}
+
+/**
  * The agent process: sources → merged stream → pipeline → signed batches in the outbox →
  * MQTT → receipts verified with the node's key → batches released. Runs until `stop()`.
  */
@@ -94,7 +119,7 @@ export class AgentRuntime {
   static async start(options: AgentRuntimeOptions): Promise<AgentRuntime> {
     const config = options.config;
     const log = options.logger ?? pino({ name: 'enginechain-agent', level: config.log.level });
-    const key = await loadDeviceKey(config.device.keyDir);
+    const key = await loadAgentKey(config.device.keyDir);
     // The first signature builds noble's precomputed tables (tens of ms). Done here, not on the
     // first batch, so sampling never stalls on it: a stall squeezes readings together in time
     // and can fake an acceleration.
@@ -113,11 +138,7 @@ export class AgentRuntime {
 
     // Callbacks below need the runtime, which needs them: the reference is filled in last.
     const ref: { runtime?: AgentRuntime } = {};
-    const metrics = new AgentMetrics({
-      outboxDepth: () => outbox.stats().depth,
-      outboxBytes: () => outbox.stats().bytes,
-      lastReceiptAt: () => outbox.stats().lastReceiptAt,
-    });
+    const metrics = new AgentMetrics({ outbox: () => outbox.stats() });
     const pipeline = new AgentPipeline({
       signer: new BatchSigner(key, config.device.vin, outbox, clock),
       events: config.events,
@@ -139,6 +160,7 @@ export class AgentRuntime {
       password: () => createMqttToken(key.deviceId, key.privateKey),
       outbox,
       allowPlaintext: config.ingest.allowPlaintext,
+      backoff: config.ingest.reconnect,
       subscribeControl: false,
       ...(config.ingest.ca || config.ingest.cert
         ? {

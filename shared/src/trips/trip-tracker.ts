@@ -1,7 +1,8 @@
 /**
  * Trips from engine and speed state, and distance by integrating speed (trapezoid rule): the
  * agent cannot read the odometer over standard OBD-II, and integration of the wheel speed is
- * what a court can check against the signed samples themselves.
+ * what a court can check against the signed samples themselves. The agent runs it live and the
+ * ingestion node reruns it on the stored signed samples: one trip model, so both agree.
  */
 
 export interface Trip {
@@ -33,6 +34,30 @@ export const DEFAULT_TRIP_OPTIONS: TripOptions = {
   maxGapMs: 5_000,
 };
 
+/**
+ * One stretch between two consecutive speed readings of a trip that the tracker integrated
+ * (gaps longer than `maxGapMs` are never reported). Speed is linear between the two ends, the
+ * same assumption the trapezoid distance makes, so figures derived from intervals (time above
+ * a speed, time at night) add up exactly with the trip's distance, moving and idle time.
+ */
+export interface TripInterval {
+  /** ms */
+  readonly from: number;
+  /** ms, > from */
+  readonly to: number;
+  readonly fromKmh: number;
+  readonly toKmh: number;
+  readonly km: number;
+  /**
+   * `moving`: counted in movingMs (either end above zero); `idle`: counted in idleMs (stopped,
+   * engine not known to be off); `stopped`: stopped with the engine off, counted in neither.
+   */
+  readonly kind: 'moving' | 'idle' | 'stopped';
+}
+
+/** Called for every integrated interval, before the reading that closes it can end the trip. */
+export type TripIntervalListener = (interval: TripInterval) => void;
+
 const SPEED = 'Vehicle.Speed';
 const ENGINE_SPEED = 'Vehicle.Powertrain.CombustionEngine.Speed';
 
@@ -55,9 +80,17 @@ export class TripTracker {
   /** Lifetime distance, km, across trips (persisted by the agent). */
   odometerKm: number;
 
-  constructor(options: Partial<TripOptions> = {}, odometerKm = 0) {
+  constructor(
+    options: Partial<TripOptions> = {},
+    odometerKm = 0,
+    private readonly onInterval?: TripIntervalListener,
+  ) {
     this.o = { ...DEFAULT_TRIP_OPTIONS, ...options };
     this.odometerKm = odometerKm;
+  }
+
+  get options(): TripOptions {
+    return this.o;
   }
 
   get current(): Trip | undefined {
@@ -108,8 +141,15 @@ export class TripTracker {
       const km = ((prev.kmh + kmh) / 2) * (dt / 3_600_000);
       t.distanceKm += km;
       this.odometerKm += km;
-      if (prev.kmh > 0 || kmh > 0) t.movingMs += dt;
-      else if (t.engineOn !== false) t.idleMs += dt;
+      let kind: TripInterval['kind'] = 'stopped';
+      if (prev.kmh > 0 || kmh > 0) {
+        t.movingMs += dt;
+        kind = 'moving';
+      } else if (t.engineOn !== false) {
+        t.idleMs += dt;
+        kind = 'idle';
+      }
+      this.onInterval?.({ from: prev.time, to: time, fromKmh: prev.kmh, toKmh: kmh, km, kind });
     }
     if (!prev || time > prev.time) t.lastSpeed = { time, kmh };
     t.last = Math.max(t.last, time);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TripTracker } from './trip-tracker.js';
+import { TripTracker, type TripInterval } from './trip-tracker.js';
 
 function loadCycle(name: string): number[] {
   const url = new URL(`../../../hardware/data/drive-cycles/${name}.csv`, import.meta.url);
@@ -77,5 +77,41 @@ describe('TripTracker trips', () => {
     t.push('Vehicle.Speed', 0, 1_000);
     expect(t.push('Vehicle.Speed', 0, 30_000)).toBeUndefined();
     expect(t.push('Vehicle.Speed', 0, 61_000)).toMatchObject({ start: 0, end: 61_000 });
+  });
+});
+
+describe('TripTracker intervals', () => {
+  it('reports every integrated interval; they add up to the trip exactly', () => {
+    const speeds = loadCycle('nycc');
+    const intervals: TripInterval[] = [];
+    const tracker = new TripTracker({}, 0, (i) => intervals.push(i));
+    tracker.push('Vehicle.Powertrain.CombustionEngine.Speed', 750, 0);
+    speeds.forEach((v, s) => tracker.push('Vehicle.Speed', v, s * 1_000));
+    const trip = tracker.end()!;
+    const sum = (kind: TripInterval['kind']) =>
+      intervals.filter((i) => i.kind === kind).reduce((a, i) => a + i.to - i.from, 0);
+    expect(sum('moving')).toBe(trip.movingMs);
+    expect(sum('idle')).toBe(trip.idleMs);
+    expect(sum('stopped')).toBe(0);
+    expect(intervals.reduce((a, i) => a + i.km, 0)).toBeCloseTo(trip.distanceKm, 12);
+    expect(intervals).toHaveLength(speeds.length - 1);
+    // 1-s steps where both ends are 0 km/h: the README's 210 idle rows less the stop episodes.
+    expect(trip.idleMs / 1_000).toBe(
+      speeds.slice(1).filter((v, i) => v === 0 && speeds[i] === 0).length,
+    );
+  });
+
+  it('skips gaps and marks stretches stopped with the engine off', () => {
+    const intervals: TripInterval[] = [];
+    const t = new TripTracker({ maxGapMs: 5_000 }, 0, (i) => intervals.push(i));
+    t.push('Vehicle.Speed', 10, 0);
+    t.push('Vehicle.Speed', 0, 1_000);
+    t.push('Vehicle.Powertrain.CombustionEngine.Speed', 0, 1_500);
+    t.push('Vehicle.Speed', 0, 2_000);
+    t.push('Vehicle.Speed', 0, 60_000); // a gap: not integrated, not reported
+    expect(intervals.map((i) => [i.from, i.to, i.kind])).toEqual([
+      [0, 1_000, 'moving'],
+      [1_000, 2_000, 'stopped'],
+    ]);
   });
 });
