@@ -1,7 +1,11 @@
-import { createServer as createNetServer, type Server as NetServer } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
+import {
+  checkListenerSpec,
+  startListener,
+  type BrokerListener,
+  type BrokerListenerSpec,
+} from './listeners.js';
 import { batchTopic, receiptTopic } from './topics.js';
 
 /** Checks a device's MQTT CONNECT credentials (username = device id, password = signed token). */
@@ -12,13 +16,26 @@ export interface DeviceAuthenticator {
   ): Promise<{ ok: true; deviceId: string } | { ok: false; reason: string }>;
 }
 
-export type BrokerRefusal = 'bad-credentials' | 'publish-denied' | 'subscribe-denied';
+export type BrokerRefusal =
+  | 'bad-credentials'
+  | 'publish-denied'
+  | 'subscribe-denied'
+  /** A TLS handshake failed: no or an untrusted client certificate, no shared protocol. */
+  | 'tls-refused';
 
 export interface EmbeddedBrokerOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
+  /** Makes the main listener mqtts. */
   readonly tls?: TlsOptions;
+  /** More listeners on the same broker (mqtts, ws, wss, another mqtt): same auth, same ACL. */
+  readonly listeners?: readonly BrokerListenerSpec[];
+  /**
+   * Allow plaintext listeners (mqtt, ws) on addresses other than loopback. Default false:
+   * such a listener is refused with BrokerError `plaintext-refused`.
+   */
+  readonly allowPlaintext?: boolean;
   readonly authenticator: DeviceAuthenticator;
   /** Called for every refused CONNECT, PUBLISH or SUBSCRIBE, for logs and metrics. */
   readonly onRefusal?: (kind: BrokerRefusal, detail: { clientId: string; reason: string }) => void;
@@ -26,10 +43,19 @@ export interface EmbeddedBrokerOptions {
 
 export interface EmbeddedBroker {
   readonly aedes: Aedes;
-  /** mqtt:// or mqtts:// URL the broker listens on. */
+  /** mqtt:// or mqtts:// URL of the main listener. */
   readonly url: string;
+  /** Every listener, the main one first. */
+  readonly listeners: readonly BrokerListener[];
   /** Device ids with an authenticated connection right now. */
   connectedDevices(): string[];
+  /**
+   * Closes every session of a device at once and refuses it from now on, on every listener,
+   * for the life of this broker (after a restart the store's device status refuses it).
+   * Also closes a session that authenticated just before and is not yet ready. Returns how
+   * many sessions it closed.
+   */
+  evictDevice(deviceId: string): number;
   close(): Promise<void>;
 }
 
@@ -42,7 +68,17 @@ const BAD_USERNAME_OR_PASSWORD = 4;
  * back to it (agent transport).
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const mainListener: BrokerListenerSpec = {
+    kind: options.tls ? 'mqtts' : 'mqtt',
+    host: options.host,
+    port: options.port,
+    ...(options.tls ? { tls: options.tls } : {}),
+  };
+  const specs = [mainListener, ...(options.listeners ?? [])];
+  for (const spec of specs) checkListenerSpec(spec, options.allowPlaintext ?? false);
+
   const deviceOf = new WeakMap<Client, string>();
+  const evicted = new Set<string>();
   const refuse = options.onRefusal ?? (() => {});
   const aedes = await Aedes.createBroker({
     authenticate(client, username, password, done) {
@@ -53,7 +89,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       }
       options.authenticator.authenticate(username, new Uint8Array(password)).then(
         (verdict) => {
-          if (verdict.ok) {
+          if (verdict.ok && evicted.has(verdict.deviceId)) {
+            refuse('bad-credentials', { clientId: client.id, reason: 'device evicted' });
+            done(authError(NOT_AUTHORIZED, 'device evicted'), false);
+          } else if (verdict.ok) {
             deviceOf.set(client, verdict.deviceId);
             done(null, true);
           } else {
@@ -71,7 +110,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       // Publishes from inside the node (client === null) are the node's own receipts.
       if (client === null) return callback(null);
       const device = deviceOf.get(client);
-      if (device !== undefined && packet.topic === batchTopic(device) && !packet.retain) {
+      if (
+        device !== undefined &&
+        !evicted.has(device) &&
+        packet.topic === batchTopic(device) &&
+        !packet.retain
+      ) {
         return callback(null);
       }
       const reason = `${device ?? client.id} may not publish to ${packet.topic}${packet.retain ? ' (retained)' : ''}`;
@@ -80,7 +124,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     },
     authorizeSubscribe(client, subscription, callback) {
       const device = deviceOf.get(client);
-      if (device !== undefined && subscription.topic === receiptTopic(device)) {
+      if (
+        device !== undefined &&
+        !evicted.has(device) &&
+        subscription.topic === receiptTopic(device)
+      ) {
         return callback(null, subscription);
       }
       refuse('subscribe-denied', {
@@ -92,30 +140,60 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     },
   });
 
-  const server: NetServer = options.tls
-    ? createTlsServer(options.tls, aedes.handle)
-    : createNetServer(aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  // Sessions from registration ('client', right after authentication, before CONNACK) to
+  // disconnect, so an eviction also reaches a session whose CONNACK is still on its way.
   const connected = new Map<Client, string>();
-  aedes.on('clientReady', (c) => {
+  aedes.on('client', (c) => {
     const d = deviceOf.get(c);
     if (d !== undefined) connected.set(c, d);
   });
+  aedes.on('clientReady', (c) => {
+    // Authenticated just before an eviction that landed while it was being registered.
+    const d = deviceOf.get(c);
+    if (d !== undefined && evicted.has(d)) c.close();
+  });
   aedes.on('clientDisconnect', (c) => connected.delete(c));
+
+  const listeners: BrokerListener[] = [];
+  const handle = (
+    stream: Parameters<Aedes['handle']>[0],
+    request?: Parameters<Aedes['handle']>[1],
+  ) => void aedes.handle(stream, request);
+  const closeAll = async () => {
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    for (const l of listeners) await l.close();
+  };
+  try {
+    for (const spec of specs) {
+      listeners.push(
+        await startListener(handle, spec, {
+          onTlsError: (err) =>
+            refuse('tls-refused', { clientId: '', reason: `${spec.kind}: ${err.message}` }),
+        }),
+      );
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 
   return {
     aedes,
-    url: `${options.tls ? 'mqtts' : 'mqtt'}://${host}:${port}`,
+    url: listeners[0]!.url,
+    listeners,
     connectedDevices: () => [...new Set(connected.values())],
-    close: async () => {
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    evictDevice: (deviceId) => {
+      evicted.add(deviceId);
+      let closed = 0;
+      for (const [client, device] of connected) {
+        if (device !== deviceId) continue;
+        connected.delete(client);
+        client.close();
+        closed++;
+      }
+      return closed;
     },
+    close: closeAll,
   };
 }
 

@@ -1,2 +1,5 @@
 export * from './topics.js';
+export * from './errors.js';
+export * from './listeners.js';
+export * from './tls-material.js';
 export * from './embedded-broker.js';

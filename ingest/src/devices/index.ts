@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './device-admin.js';
+export * from './operator-token.js';
