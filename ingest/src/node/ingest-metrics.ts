@@ -46,6 +46,10 @@ export class IngestMetrics {
     registers: [this.registry],
   });
 
+  async acceptedCount(): Promise<number> {
+    return (await this.accepted.get()).values[0]?.value ?? 0;
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'enginechain_ingest_' });
   }

@@ -1,15 +1,14 @@
-import {
-  MAX_BATCH_BYTES,
-  ZERO_HASH,
-  decodeBatch,
-  encodeLogEntry,
-  leafHash,
-  samplesFromColumns,
-  type BatchPayload,
-} from '@enginechain/shared';
-import type { IngestStore } from '../storage/ingest-store.js';
+import { MAX_BATCH_BYTES, ZERO_HASH, decodeBatch } from '@enginechain/shared';
+import type { GroupAcceptResult, IngestStore } from '../storage/ingest-store.js';
+import { BatchGroupWriter } from './batch-group-writer.js';
 import type { IngestRejectionCode } from './rejections.js';
 import type { VerifierPool } from './verifier-pool.js';
+import {
+  toAcceptedBatch,
+  toVerifiedBatch,
+  verifiedParts,
+  type VerifiedBatch,
+} from './verified-batch.js';
 
 export interface AcceptedBatchInfo {
   readonly deviceId: string;
@@ -56,23 +55,65 @@ export interface BatchIngestorOptions {
   /** A batch starting later than now + this is flagged. */
   readonly futureToleranceMs?: number;
   readonly resendIntervalMs?: number;
+  /**
+   * Group commit: accepted batches are stored together, one transaction per group, when this
+   * many wait or this long after the first (defaults 256 and 4 ms).
+   */
+  readonly groupCommit?: { readonly maxBatches?: number; readonly maxDelayMs?: number };
+  /** After each group commit (metrics): batches in it and the transaction's duration. */
+  readonly onGroupCommit?: (batches: number, ms: number) => void;
 }
 
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
+ * One device's chain as the pipeline sees it: the head after every batch handed to the group
+ * writer, committed or not, so the device's next batch is sequenced without waiting for the
+ * commit. The store stays the authority: it checks each seq again inside the transaction, and
+ * when a commit fails the chain is marked stale and read back from the store.
+ */
+interface DeviceChain {
+  nextSeq: number;
+  headHash: Uint8Array;
+  readonly vin: string;
+  /** Handed to the writer, not yet committed, by seq. */
+  readonly inFlight: Map<number, Promise<GroupAcceptResult>>;
+  /** Seqs waiting in held_batches. */
+  readonly held: Set<number>;
+  /** Declared drops at or ahead of the head (first declaration wins, as in the store). */
+  readonly drops: Map<number, Uint8Array>;
+  stale: boolean;
+}
+
+/** What sequencing decided; `outcome` settles later (after the group commit when accepted). */
+interface Decision {
+  readonly outcome: Promise<IngestOutcome>;
+}
+
+const decided = (outcome: IngestOutcome | Promise<IngestOutcome>): Decision => ({
+  outcome: Promise.resolve(outcome),
+});
+
+/**
  * The verification pipeline (issue 6): size → COSE structure → algorithm → kid registered and
- * active → signature (in worker threads) → VIN → sequence. What passes goes into storage and
- * the log in one transaction; every refusal has a code and never touches what was accepted.
- * Sequencing is serialised per device; devices proceed independently.
+ * active → signature (in worker threads) → VIN → sequence. What passes is stored with its
+ * samples, events and log leaf in one transaction shared with the other batches of its group
+ * (group commit); every refusal has a code and never touches what was accepted. Sequencing is
+ * serialised per device in arrival order; devices proceed independently. An `accepted`
+ * outcome, and `onAccepted`, come only after the batch's group committed.
  */
 export class BatchIngestor {
   private readonly o: Required<
-    Omit<BatchIngestorOptions, 'onAccepted' | 'onDuplicate' | 'onResendNeeded' | 'onRejection'>
+    Omit<
+      BatchIngestorOptions,
+      'onAccepted' | 'onDuplicate' | 'onResendNeeded' | 'onRejection' | 'onGroupCommit'
+    >
   > &
     BatchIngestorOptions;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly lastResend = new Map<string, number>();
+  private readonly chains = new Map<string, DeviceChain>();
+  private readonly writer: BatchGroupWriter;
 
   constructor(options: BatchIngestorOptions) {
     this.o = {
@@ -80,8 +121,14 @@ export class BatchIngestor {
       maxAheadSeqs: 10_000,
       futureToleranceMs: 5 * 60_000,
       resendIntervalMs: 5_000,
+      groupCommit: {},
       ...options,
     };
+    this.writer = new BatchGroupWriter({
+      store: this.o.store,
+      ...this.o.groupCommit,
+      ...(options.onGroupCommit ? { onCommit: options.onGroupCommit } : {}),
+    });
   }
 
   /**
@@ -91,11 +138,16 @@ export class BatchIngestor {
   ingest(topicDeviceId: string, bytes: Uint8Array): Promise<IngestOutcome> {
     const receivedAt = this.o.now();
     const checked = this.check(topicDeviceId, bytes, receivedAt);
-    return this.serialised(topicDeviceId, async () => {
+    return this.serialised(topicDeviceId, async (): Promise<Decision> => {
       const c = await checked;
-      if ('outcome' in c) return c.outcome;
-      return this.sequence(topicDeviceId, bytes, c.hash, c.payload, receivedAt, c.flags);
-    });
+      if ('outcome' in c) return decided(c.outcome);
+      return this.sequence(topicDeviceId, bytes, c.batch, c.flags);
+    }).then((d) => d.outcome);
+  }
+
+  /** Commits what waits for a group now; resolves when every batch handed over is stored. */
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
   /** Everything that needs no chain state: size, device, signature (in a worker), VIN, time. */
@@ -103,10 +155,7 @@ export class BatchIngestor {
     topicDeviceId: string,
     bytes: Uint8Array,
     receivedAt: number,
-  ): Promise<
-    | { outcome: IngestOutcome }
-    | { payload: BatchPayload; hash: Uint8Array; flags: IngestRejectionCode[] }
-  > {
+  ): Promise<{ outcome: IngestOutcome } | { batch: VerifiedBatch; flags: IngestRejectionCode[] }> {
     if (bytes.length > MAX_BATCH_BYTES) {
       return {
         outcome: await this.reject(
@@ -130,48 +179,76 @@ export class BatchIngestor {
         ),
       };
     }
-    const verdict = await this.o.pool.verify(bytes, device.publicKey);
+    const verdict = await this.o.pool.verify(bytes, device.publicKey, receivedAt);
     if (!verdict.ok) {
       const code = verdict.code === 'bad-kid' ? 'topic-mismatch' : verdict.code;
       return { outcome: await this.reject(topicDeviceId, code, verdict.message) };
     }
-    const payload = verdict.payload;
-    if (payload.vin !== null && payload.vin !== device.vin) {
+    const batch = verdict.batch;
+    if (batch.vin !== null && batch.vin !== device.vin) {
       return {
         outcome: await this.reject(
           topicDeviceId,
           'vin-mismatch',
-          `batch VIN ${payload.vin} is not ${device.vin}`,
-          payload.seq,
+          `batch VIN ${batch.vin} is not ${device.vin}`,
+          batch.seq,
         ),
       };
     }
     const flags: IngestRejectionCode[] = [];
-    if (payload.start > receivedAt + this.o.futureToleranceMs) {
+    if (batch.start > receivedAt + this.o.futureToleranceMs) {
       flags.push('future-timestamp');
       this.o.onRejection?.('future-timestamp', {
         deviceId: topicDeviceId,
-        seq: payload.seq,
-        message: `starts ${Math.round((payload.start - receivedAt) / 1000)} s in the future`,
+        seq: batch.seq,
+        message: `starts ${Math.round((batch.start - receivedAt) / 1000)} s in the future`,
       });
     }
-    return { payload, hash: verdict.hash, flags };
+    return { batch, flags };
+  }
+
+  /** The device's chain, read from the store on first use and again after a failed commit. */
+  private async chainOf(deviceId: string): Promise<DeviceChain | undefined> {
+    const known = this.chains.get(deviceId);
+    if (known && !known.stale) return known;
+    if (known) await Promise.allSettled(known.inFlight.values());
+    this.chains.delete(deviceId);
+    const store = this.o.store;
+    const device = await store.getDevice(deviceId);
+    if (!device) return undefined;
+    const held = await store.heldBatches(deviceId);
+    const drops = await store.declaredDropsFrom(deviceId, device.nextSeq);
+    const chain: DeviceChain = {
+      nextSeq: device.nextSeq,
+      headHash: device.headHash,
+      vin: device.vin,
+      inFlight: new Map(),
+      held: new Set(held.map((h) => h.seq)),
+      drops: new Map(drops.map((d) => [d.seq, d.hash])),
+      stale: false,
+    };
+    this.chains.set(deviceId, chain);
+    return chain;
   }
 
   private async sequence(
     deviceId: string,
     bytes: Uint8Array,
-    hash: Uint8Array,
-    payload: BatchPayload,
-    receivedAt: number,
+    batch: VerifiedBatch,
     flags: IngestRejectionCode[],
-  ): Promise<IngestOutcome> {
+  ): Promise<Decision> {
     const store = this.o.store;
-    const device = await store.getDevice(deviceId);
-    if (!device) return this.reject(deviceId, 'unknown-device', `device ${deviceId} vanished`);
-    const seq = payload.seq;
+    const chain = await this.chainOf(deviceId);
+    if (!chain)
+      return decided(this.reject(deviceId, 'unknown-device', `device ${deviceId} vanished`));
+    const seq = batch.seq;
+    const { hash } = verifiedParts(batch);
+    const receivedAt = batch.receivedAt;
 
-    if (seq < device.nextSeq) {
+    if (seq < chain.nextSeq) {
+      // The first copy may still wait for its group: its row exists only after the commit.
+      const first = chain.inFlight.get(seq);
+      if (first) await first.catch(() => undefined);
       const existing = await store.getBatch(deviceId, seq);
       if (existing && eq(existing.hash, hash)) {
         this.o.onDuplicate?.({
@@ -182,162 +259,165 @@ export class BatchIngestor {
           receivedAt: existing.receivedAt,
           kind: existing.kind,
         });
-        return { status: 'duplicate', seq, leafIndex: existing.leafIndex };
+        return decided({ status: 'duplicate', seq, leafIndex: existing.leafIndex });
       }
-      return this.quarantine(deviceId, seq, hash, bytes, receivedAt, 'fork');
+      if (!existing && chain.stale) {
+        // Its first copy failed to commit: the chain is read again and this copy retried.
+        return this.sequence(deviceId, bytes, batch, flags);
+      }
+      return decided(this.quarantine(deviceId, seq, hash, bytes, receivedAt, 'fork'));
     }
 
-    if (seq > device.nextSeq) {
-      if (seq - device.nextSeq > this.o.maxAheadSeqs) {
-        return this.reject(
-          deviceId,
-          'seq-too-far',
-          `seq ${seq} is ${seq - device.nextSeq} ahead of ${device.nextSeq}`,
-          seq,
-        );
+    if (seq > chain.nextSeq) {
+      if (seq - chain.nextSeq > this.o.maxAheadSeqs) {
+        const ahead = seq - chain.nextSeq;
+        const msg = `seq ${seq} is ${ahead} ahead of ${chain.nextSeq}`;
+        return decided(this.reject(deviceId, 'seq-too-far', msg, seq));
       }
-      const held = (await store.heldBatches(deviceId)).find((h) => h.seq === seq);
-      if (held && !eq(held.hash, hash))
-        return this.quarantine(deviceId, seq, hash, bytes, receivedAt, 'fork');
+      if (chain.held.has(seq)) {
+        const held = (await store.heldBatches(deviceId)).find((h) => h.seq === seq);
+        if (held && !eq(held.hash, hash))
+          return decided(this.quarantine(deviceId, seq, hash, bytes, receivedAt, 'fork'));
+      }
       await store.holdBatch({ deviceId, seq, hash, bytes, receivedAt });
-      if (payload.dropped.length > 0) {
-        await store.recordDeclaredDrops(
+      chain.held.add(seq);
+      if (batch.declaredDrops.length > 0) {
+        await store.recordDeclaredDrops(deviceId, seq, batch.declaredDrops);
+        this.noteDrops(chain, batch.declaredDrops);
+      }
+      const drained = await this.drain(deviceId, chain);
+      const mine = drained.get(seq);
+      if (mine) return { outcome: mine.then((o) => ({ ...o, flags })) };
+      const missing = this.missingSeqs(chain);
+      this.requestResend(deviceId, missing);
+      return decided({ status: 'held', seq, missing });
+    }
+
+    const queued = this.acceptInOrder(deviceId, chain, bytes, batch, false);
+    if (!queued) {
+      return decided(this.quarantine(deviceId, seq, hash, bytes, receivedAt, 'bad-prev'));
+    }
+    if (chain.held.size > 0 || chain.drops.size > 0) {
+      // Batches of the drain already reported `held`; their failures surface on resend.
+      for (const p of (await this.drain(deviceId, chain)).values()) p.catch(() => undefined);
+    }
+    return { outcome: queued.then((o) => ({ ...o, flags })) };
+  }
+
+  /**
+   * Hands seq == nextSeq to the group writer when its prev chains onto the head and moves the
+   * head at once; undefined (nothing queued) when prev does not chain. The promise settles
+   * after the commit: `accepted` with the leaf index, or the store's error.
+   */
+  private acceptInOrder(
+    deviceId: string,
+    chain: DeviceChain,
+    bytes: Uint8Array,
+    batch: VerifiedBatch,
+    wasHeld: boolean,
+  ): Promise<IngestOutcome & { status: 'accepted' }> | undefined {
+    const parts = verifiedParts(batch);
+    const seq = batch.seq;
+    const expectedPrev = seq === 0 ? ZERO_HASH : chain.headHash;
+    if (!eq(parts.prev, expectedPrev)) return undefined;
+    const committed = this.writer.add(toAcceptedBatch(batch, bytes, chain.vin, wasHeld));
+    chain.inFlight.set(seq, committed);
+    chain.nextSeq = seq + 1;
+    chain.headHash = parts.hash;
+    if (wasHeld) chain.held.delete(seq);
+    chain.drops.delete(seq);
+    if (batch.declaredDrops.length > 0) this.noteDrops(chain, batch.declaredDrops);
+    const done = () => {
+      if (chain.inFlight.get(seq) === committed) chain.inFlight.delete(seq);
+    };
+    return committed.then(
+      (r) => {
+        done();
+        if (!r.ok) {
+          chain.stale = true;
+          throw r.error;
+        }
+        this.o.onAccepted?.({
           deviceId,
           seq,
-          payload.dropped.map((d) => ({
-            seq: d.seq,
-            hash: d.hash,
-            sampleCount: d.samples,
-            firstTime: d.start,
-            lastTime: d.end,
-          })),
-        );
-      }
-      await this.drain(deviceId);
-      const after = await store.getDevice(deviceId);
-      if (after && after.nextSeq > seq) {
-        const row = await store.getBatch(deviceId, seq);
-        return { status: 'accepted', seq, leafIndex: row?.leafIndex ?? -1, flags };
-      }
-      const missing = await this.missingSeqs(deviceId);
-      this.requestResend(deviceId, missing);
-      return { status: 'held', seq, missing };
-    }
-
-    const accepted = await this.acceptInOrder(
-      deviceId,
-      bytes,
-      hash,
-      payload,
-      receivedAt,
-      device.headHash,
+          hash: parts.hash,
+          leafIndex: r.leafIndex,
+          receivedAt: batch.receivedAt,
+          kind: batch.kind,
+        });
+        return { status: 'accepted' as const, seq, leafIndex: r.leafIndex, flags: [] };
+      },
+      (err: unknown) => {
+        done();
+        chain.stale = true;
+        throw err;
+      },
     );
-    if (accepted.status !== 'accepted') return accepted;
-    await this.drain(deviceId);
-    return { ...accepted, flags };
   }
 
-  /** Accepts seq == nextSeq when its prev chains onto the head. */
-  private async acceptInOrder(
-    deviceId: string,
-    bytes: Uint8Array,
-    hash: Uint8Array,
-    payload: BatchPayload,
-    receivedAt: number,
-    headHash: Uint8Array,
-  ): Promise<IngestOutcome> {
-    const expectedPrev = payload.seq === 0 ? ZERO_HASH : headHash;
-    if (!eq(payload.prev, expectedPrev)) {
-      return this.quarantine(deviceId, payload.seq, hash, bytes, receivedAt, 'bad-prev');
+  /** Remembers drops at or ahead of the head; the store keeps the first declaration of a seq. */
+  private noteDrops(chain: DeviceChain, drops: VerifiedBatch['declaredDrops']): void {
+    for (const d of drops) {
+      if (d.seq >= chain.nextSeq && !chain.drops.has(d.seq)) chain.drops.set(d.seq, d.hash);
     }
-    const samples = samplesFromColumns(payload.signals, payload.start);
-    const times = samples.map((s) => s.time);
-    const logEntry = encodeLogEntry({
-      type: 'batch',
-      deviceId,
-      seq: payload.seq,
-      batchHash: hash,
-      receivedAt,
-    });
-    const { leafIndex } = await this.o.store.acceptBatch({
-      deviceId,
-      seq: payload.seq,
-      hash,
-      bytes,
-      vin: payload.vin ?? (await this.o.store.getDevice(deviceId))?.vin ?? '',
-      kind: payload.kind,
-      startTime: payload.start,
-      endTime: Math.max(payload.start, ...times, ...payload.events.map((e) => e.end)),
-      receivedAt,
-      samples,
-      events: payload.events.map((e) => ({
-        type: e.type,
-        priority: e.priority,
-        start: e.start,
-        end: e.end,
-        data: e.trace ? { ...e.data, traceId: e.trace.id } : e.data,
-      })),
-      declaredDrops: payload.dropped.map((d) => ({
-        seq: d.seq,
-        hash: d.hash,
-        sampleCount: d.samples,
-        firstTime: d.start,
-        lastTime: d.end,
-      })),
-      logEntry,
-      leafHash: leafHash(logEntry),
-    });
-    this.o.onAccepted?.({
-      deviceId,
-      seq: payload.seq,
-      hash,
-      leafIndex,
-      receivedAt,
-      kind: payload.kind,
-    });
-    return { status: 'accepted', seq: payload.seq, leafIndex, flags: [] };
   }
 
-  /** Moves the chain forward through held batches and declared drops as far as it can. */
-  private async drain(deviceId: string): Promise<void> {
+  /**
+   * Moves the chain forward through held batches and declared drops as far as it can. Returns
+   * the commit outcome of each held batch it queued, by seq.
+   */
+  private async drain(
+    deviceId: string,
+    chain: DeviceChain,
+  ): Promise<Map<number, Promise<IngestOutcome>>> {
     const store = this.o.store;
+    const queued = new Map<number, Promise<IngestOutcome>>();
     for (;;) {
-      const device = await store.getDevice(deviceId);
-      if (!device) return;
-      const next = device.nextSeq;
-      const held = (await store.heldBatches(deviceId)).find((h) => h.seq === next);
-      if (held) {
-        const decoded = decodeBatch(held.bytes);
-        if (!decoded.ok) {
+      const next = chain.nextSeq;
+      if (chain.held.has(next)) {
+        const held = (await store.heldBatches(deviceId)).find((h) => h.seq === next);
+        const decoded = held ? decodeBatch(held.bytes) : undefined;
+        if (!held || !decoded?.ok) {
           await store.removeHeld(deviceId, next);
+          chain.held.delete(next);
           continue;
         }
-        const outcome = await this.acceptInOrder(
-          deviceId,
-          held.bytes,
-          held.hash,
+        const batch = toVerifiedBatch(
           decoded.value.payload,
+          held.bytes,
           held.receivedAt,
-          device.headHash,
+          held.hash,
         );
-        if (outcome.status !== 'accepted') await store.removeHeld(deviceId, next);
-        if (outcome.status === 'accepted') continue;
-        return;
+        const outcome = this.acceptInOrder(deviceId, chain, held.bytes, batch, true);
+        if (!outcome) {
+          await this.quarantine(deviceId, next, held.hash, held.bytes, held.receivedAt, 'bad-prev');
+          await store.removeHeld(deviceId, next);
+          chain.held.delete(next);
+          break;
+        }
+        queued.set(next, outcome);
+        continue;
       }
-      const drop = await store.declaredDrop(deviceId, next);
-      if (!drop) return;
+      const dropHash = chain.drops.get(next);
+      if (dropHash === undefined) break;
+      // The store moves its head over the drop only once every batch before it is stored.
+      await this.writer.flush();
+      if (chain.stale) break;
       await store.skipDeclaredDrop(deviceId, next);
+      chain.drops.delete(next);
+      chain.nextSeq = next + 1;
+      chain.headHash = dropHash;
     }
+    for (const seq of chain.drops.keys()) if (seq < chain.nextSeq) chain.drops.delete(seq);
+    return queued;
   }
 
-  private async missingSeqs(deviceId: string): Promise<number[]> {
-    const device = await this.o.store.getDevice(deviceId);
-    const held = await this.o.store.heldBatches(deviceId);
-    if (!device || held.length === 0) return [];
-    const have = new Set(held.map((h) => h.seq));
-    const last = Math.max(...have);
+  private missingSeqs(chain: DeviceChain): number[] {
+    if (chain.held.size === 0) return [];
+    const last = Math.max(...chain.held);
     const out: number[] = [];
-    for (let s = device.nextSeq; s < last && out.length < 256; s++) if (!have.has(s)) out.push(s);
+    for (let s = chain.nextSeq; s < last && out.length < 256; s++)
+      if (!chain.held.has(s)) out.push(s);
     return out;
   }
 
@@ -374,6 +454,7 @@ export class BatchIngestor {
     return { status: 'rejected', code, message };
   }
 
+  /** Runs `fn` after every earlier call for the same device has settled (arrival order). */
   private serialised<T>(deviceId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(deviceId) ?? Promise.resolve();
     const run = prev.then(fn, fn);

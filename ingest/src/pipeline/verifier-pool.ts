@@ -1,24 +1,25 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BatchPayload } from '@enginechain/shared';
+import type { VerifiedBatch } from './verified-batch.js';
 
 export interface VerifyRequest {
   readonly id: number;
   readonly bytes: Uint8Array;
   readonly publicKey: Uint8Array;
+  /** When the node received the batch: it goes into the log entry the worker encodes. */
+  readonly receivedAt: number;
 }
 
 export type VerifyResponse =
   | {
       readonly id: number;
       readonly ok: true;
-      readonly payload: BatchPayload;
-      readonly hash: Uint8Array;
+      readonly batch: VerifiedBatch;
     }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string };
 
 export type VerifyResult =
-  | { readonly ok: true; readonly payload: BatchPayload; readonly hash: Uint8Array }
+  | { readonly ok: true; readonly batch: VerifiedBatch }
   | { readonly ok: false; readonly code: string; readonly message: string };
 
 /**
@@ -72,13 +73,19 @@ export class VerifierPool {
     return this.workers.length;
   }
 
-  verify(bytes: Uint8Array, publicKey: Uint8Array): Promise<VerifyResult> {
+  /**
+   * Verifies `bytes` against `publicKey` (SEC1) in a worker; on success also hands back the
+   * batch prepared for storage, its log entry stamped with `receivedAt`.
+   */
+  verify(bytes: Uint8Array, publicKey: Uint8Array, receivedAt: number): Promise<VerifyResult> {
     if (this.closed) return Promise.reject(new Error('verifier pool is closed'));
     const id = this.nextId++;
     const worker = this.workers[this.nextWorker++ % this.workers.length];
+    // Structured clone copies a view's whole ArrayBuffer: send only the batch's own bytes.
+    const own = bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      worker?.postMessage({ id, bytes, publicKey } satisfies VerifyRequest);
+      worker?.postMessage({ id, bytes: own, publicKey, receivedAt } satisfies VerifyRequest);
     });
   }
 

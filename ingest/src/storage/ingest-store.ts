@@ -66,6 +66,35 @@ export interface AcceptedBatch {
   readonly leafHash: Uint8Array;
 }
 
+/**
+ * One batch's samples as columns, the way the verifier threads hand them over: no object per
+ * sample. Column `c` owns the next `columns[c].count` entries of `times` and `numbers`.
+ */
+export interface SampleColumns {
+  readonly columns: readonly {
+    readonly name: string;
+    readonly unit: string;
+    readonly count: number;
+    /** The values of a column of strings (its `numbers` entries are unused). */
+    readonly texts?: readonly string[];
+  }[];
+  /** Unix ms of every sample, column after column. */
+  readonly times: Float64Array;
+  /** Numeric values, column after column; booleans as 0 and 1 (as `acceptBatch` stores them). */
+  readonly numbers: Float64Array;
+}
+
+/** An accepted batch for `acceptBatches`: the same as `AcceptedBatch`, samples as columns. */
+export interface ColumnarAcceptedBatch extends Omit<AcceptedBatch, 'samples'> {
+  readonly samples: SampleColumns;
+  /** The batch waited in `held_batches` (behind a gap): its row goes in the same transaction. */
+  readonly wasHeld?: boolean;
+}
+
+/** What became of one batch of a group: each commits or fails alone. */
+export type GroupAcceptResult =
+  { readonly ok: true; readonly leafIndex: number } | { readonly ok: false; readonly error: Error };
+
 export interface DeclaredDrop {
   readonly seq: number;
   readonly hash: Uint8Array;
@@ -102,6 +131,35 @@ export interface CheckpointRow {
   readonly createdAt: number;
 }
 
+export interface SamplePageQuery {
+  readonly vin: string;
+  readonly from: number;
+  readonly to: number;
+  readonly names?: readonly string[];
+  readonly after?: { readonly time: number; readonly id: number };
+  readonly limit: number;
+}
+
+export interface SamplePage {
+  readonly samples: readonly (StoredSample & { readonly id: number })[];
+  readonly next: { readonly time: number; readonly id: number } | undefined;
+}
+
+export interface BatchLeaf {
+  readonly deviceId: string;
+  readonly seq: number;
+  readonly leafIndex: number;
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly kind: string;
+}
+
+export interface VehicleStats {
+  readonly batches: number;
+  readonly firstTime: number | null;
+  readonly lastTime: number | null;
+}
+
 export interface LogNodeId {
   readonly level: number;
   readonly index: number;
@@ -132,10 +190,19 @@ export interface IngestStore {
   getBatch(deviceId: string, seq: number): Promise<StoredBatchRow | undefined>;
   /** Stores the batch, its samples and events, advances the chain head and appends the leaf. */
   acceptBatch(batch: AcceptedBatch): Promise<{ leafIndex: number }>;
+  /**
+   * Group commit: several accepted batches in one transaction, in order, each as `acceptBatch`
+   * would store it (same chain check, same rows). A batch that fails is rolled back alone (a
+   * savepoint) and reported; the others commit. Rejects only when the transaction as a whole
+   * fails, and then nothing of the group was stored.
+   */
+  acceptBatches(batches: readonly ColumnarAcceptedBatch[]): Promise<GroupAcceptResult[]>;
   holdBatch(batch: HeldBatch): Promise<void>;
   heldBatches(deviceId: string): Promise<HeldBatch[]>;
   removeHeld(deviceId: string, seq: number): Promise<void>;
   declaredDrop(deviceId: string, seq: number): Promise<DeclaredDrop | undefined>;
+  /** Drops the device declared for seqs ≥ `fromSeq`, in seq order. */
+  declaredDropsFrom(deviceId: string, fromSeq: number): Promise<DeclaredDrop[]>;
   /** Records drops declared by a batch that is itself still held behind a gap. */
   recordDeclaredDrops(
     deviceId: string,
@@ -168,7 +235,14 @@ export interface IngestStore {
     vin: string,
     from: number,
     to: number,
+    names?: readonly string[],
   ): Promise<(StoredSample & { deviceId: string; seq: number })[]>;
+  /** Samples in (time, id) order, a page at a time; `next` is where the following page starts. */
+  samplePage(q: SamplePageQuery): Promise<SamplePage>;
+  /** Where each batch of a VIN sits in the log, without its bytes. */
+  batchLeaves(vin: string, from: number, to: number): Promise<BatchLeaf[]>;
+  vehicleStats(vin: string): Promise<VehicleStats>;
+  counts(): Promise<{ devices: number; vehicles: number; batches: number }>;
 
   // The log
   logSize(): Promise<number>;

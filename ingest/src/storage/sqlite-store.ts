@@ -4,25 +4,34 @@ import { MIGRATIONS } from './migrations.js';
 import type {
   AcceptedBatch,
   CheckpointRow,
+  ColumnarAcceptedBatch,
   DeclaredDrop,
   DeviceRecord,
   EnrolmentToken,
+  GroupAcceptResult,
   HeldBatch,
   IngestStore,
+  BatchLeaf,
   LogNodeId,
+  SamplePage,
+  SamplePageQuery,
   StoredBatchRow,
+  VehicleStats,
   StoredEvent,
   StoredSample,
+  SampleColumns,
 } from './ingest-store.js';
 
 type Row = Record<string, unknown>;
+/** Chain heads as a group transaction moves them; headHash is set once a batch moved it. */
+type DeviceHeads = Map<string, { nextSeq: number; headHash: Uint8Array | undefined }>;
 const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   constructor(
-    readonly code: 'chain' | 'schema' | 'not-found',
+    readonly code: 'chain' | 'schema' | 'not-found' | 'bad-input',
     message: string,
   ) {
     super(message);
@@ -150,6 +159,24 @@ export class SqliteIngestStore implements IngestStore {
     return (rows as Row[]).map(toDevice);
   }
 
+  /** Every device, oldest registration first (the operator's device list). */
+  async listDevices(): Promise<DeviceRecord[]> {
+    const rows = this.st('SELECT * FROM devices ORDER BY registered_at, device_id').all();
+    return (rows as Row[]).map(toDevice);
+  }
+
+  /**
+   * Marks an active device revoked. Synchronous so it can run inside `appendLogEntry`'s
+   * `alongside`: the status and the revocation leaf commit together or not at all.
+   */
+  revokeDeviceStatusSync(deviceId: string): 'revoked' | 'unknown-device' | 'already-revoked' {
+    const r = this.st(
+      "UPDATE devices SET status = 'revoked' WHERE device_id = ? AND status = 'active'",
+    ).run(deviceId);
+    if (r.changes === 1) return 'revoked';
+    return this.deviceRow(deviceId) ? 'already-revoked' : 'unknown-device';
+  }
+
   async useNonce(
     deviceId: string,
     nonce: Uint8Array,
@@ -242,6 +269,142 @@ export class SqliteIngestStore implements IngestStore {
     })();
   }
 
+  async acceptBatches(batches: readonly ColumnarAcceptedBatch[]): Promise<GroupAcceptResult[]> {
+    if (batches.length === 0) return [];
+    this.groupTx ??= this.db.transaction(
+      (group: readonly ColumnarAcceptedBatch[], isolate: boolean) =>
+        this.acceptGroupTx(group, isolate),
+    );
+    this.oneInGroupTx ??= this.db.transaction(
+      (b: ColumnarAcceptedBatch, heads: DeviceHeads, log: LogAppender) =>
+        this.acceptOneInGroup(b, heads, log),
+    );
+    // Savepoints make SQLite journal every page a batch touches a second time, which costs
+    // about as much as the rows themselves; batches that verified almost never fail here. So
+    // the group first runs without them, and only when one batch fails is it rolled back and
+    // run again with one savepoint per batch.
+    try {
+      return this.groupTx(batches, false);
+    } catch (err) {
+      if (!(err instanceof BatchInGroupFailed)) throw err;
+      return this.groupTx(batches, true);
+    }
+  }
+
+  /** Made on first use (the connection opens in the constructor); nested = a savepoint. */
+  private groupTx:
+    | ((group: readonly ColumnarAcceptedBatch[], isolate: boolean) => GroupAcceptResult[])
+    | undefined;
+  private oneInGroupTx:
+    ((b: ColumnarAcceptedBatch, heads: DeviceHeads, log: LogAppender) => number) | undefined;
+
+  /**
+   * One transaction for the group: the log size and the chain head of each device are read
+   * once, node hashes the group wrote are taken from memory, each device row is written once at
+   * the end. With `isolate`, each batch runs in its own savepoint so a failure rolls back that
+   * batch alone, the in-memory log and head state rewinding with it; without, the first
+   * failure aborts the whole transaction (BatchInGroupFailed).
+   */
+  private acceptGroupTx(
+    batches: readonly ColumnarAcceptedBatch[],
+    isolate: boolean,
+  ): GroupAcceptResult[] {
+    const log = new LogAppender(this);
+    const heads: DeviceHeads = new Map();
+    const results: GroupAcceptResult[] = [];
+    for (const b of batches) {
+      if (!isolate) {
+        try {
+          results.push({ ok: true, leafIndex: this.acceptOneInGroup(b, heads, log) });
+        } catch (err) {
+          throw new BatchInGroupFailed(err);
+        }
+        continue;
+      }
+      const mark = log.mark();
+      try {
+        results.push({ ok: true, leafIndex: this.oneInGroupTx!(b, heads, log) });
+      } catch (err) {
+        log.rewind(mark);
+        results.push({ ok: false, error: err instanceof Error ? err : new Error(String(err)) });
+      }
+    }
+    const update = this.st('UPDATE devices SET next_seq = ?, head_hash = ? WHERE device_id = ?');
+    for (const [deviceId, head] of heads) {
+      if (head.headHash) update.run(head.nextSeq, buf(head.headHash), deviceId);
+    }
+    return results;
+  }
+
+  private acceptOneInGroup(b: ColumnarAcceptedBatch, heads: DeviceHeads, log: LogAppender): number {
+    let head = heads.get(b.deviceId);
+    if (!head) {
+      const row = this.st('SELECT next_seq FROM devices WHERE device_id = ?').get(b.deviceId) as
+        Row | undefined;
+      if (!row) throw new StoreError('not-found', `unknown device ${b.deviceId}`);
+      head = { nextSeq: row.next_seq as number, headHash: undefined };
+      heads.set(b.deviceId, head);
+    }
+    if (b.seq !== head.nextSeq) {
+      throw new StoreError('chain', `seq ${b.seq} is not the next expected ${head.nextSeq}`);
+    }
+    const leafIndex = log.append(b.logEntry, b.leafHash);
+    const sampleCount = checkColumns(b.samples);
+    this
+      .st(
+        `INSERT INTO batches (device_id, seq, hash, bytes, vin, kind, start_time, end_time,
+           sample_count, received_at, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(b.deviceId, b.seq, buf(b.hash), buf(b.bytes), b.vin, b.kind, b.startTime, b.endTime,
+        sampleCount, b.receivedAt, leafIndex); // prettier-ignore
+    this.insertSampleColumnsTx(b.deviceId, b.seq, b.vin, b.samples);
+    this.insertEventsAndDropsTx(b);
+    if (b.wasHeld) {
+      this.st('DELETE FROM held_batches WHERE device_id = ? AND seq = ?').run(b.deviceId, b.seq);
+    }
+    // Last, so a batch that failed above leaves the head as it was.
+    head.nextSeq = b.seq + 1;
+    head.headHash = b.hash;
+    return leafIndex;
+  }
+
+  /**
+   * Sample rows of one batch, straight from the columns: no object per sample.
+   */
+  private insertSampleColumnsTx(deviceId: string, seq: number, vin: string, s: SampleColumns) {
+    const one = this.st(
+      'INSERT INTO samples (device_id, seq, vin, name, time, value_num, value_text, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    let k = 0;
+    for (const c of s.columns) {
+      const texts = c.texts;
+      for (let i = 0; i < c.count; i++, k++) {
+        one.run(deviceId, seq, vin, c.name, s.times[k], texts ? null : s.numbers[k], texts ? texts[i] : null, c.unit);
+      } // prettier-ignore
+    }
+  }
+
+  private insertEventsAndDropsTx(b: Omit<AcceptedBatch, 'samples'>): void {
+    if (b.events.length > 0) {
+      const insertEvent = this.st(
+        `INSERT INTO events (device_id, seq, vin, type, priority, start_time, end_time, data)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const e of b.events) {
+        insertEvent.run(b.deviceId, b.seq, b.vin, e.type, e.priority, e.start, e.end, JSON.stringify(e.data)); // prettier-ignore
+      }
+    }
+    if (b.declaredDrops.length > 0) {
+      const insertDrop = this.st(
+        `INSERT OR IGNORE INTO declared_drops (device_id, seq, hash, sample_count, first_time, last_time, declared_in)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const d of b.declaredDrops) {
+        insertDrop.run(b.deviceId, d.seq, buf(d.hash), d.sampleCount, d.firstTime, d.lastTime, b.seq); // prettier-ignore
+      }
+    }
+  }
+
   /** Moves the chain head over a seq the device declared dropped (no batch bytes exist). */
   async skipDeclaredDrop(deviceId: string, seq: number): Promise<void> {
     this.db.transaction(() => {
@@ -297,6 +460,19 @@ export class SqliteIngestStore implements IngestStore {
       firstTime: r.first_time as number,
       lastTime: r.last_time as number,
     };
+  }
+
+  async declaredDropsFrom(deviceId: string, fromSeq: number): Promise<DeclaredDrop[]> {
+    const rows = this.st(
+      'SELECT * FROM declared_drops WHERE device_id = ? AND seq >= ? ORDER BY seq',
+    ).all(deviceId, fromSeq) as Row[];
+    return rows.map((r) => ({
+      seq: r.seq as number,
+      hash: u8(r.hash),
+      sampleCount: r.sample_count as number,
+      firstTime: r.first_time as number,
+      lastTime: r.last_time as number,
+    }));
   }
 
   /** Records drops declared by a batch that is itself still held behind a gap. */
@@ -386,10 +562,18 @@ export class SqliteIngestStore implements IngestStore {
     vin: string,
     from: number,
     to: number,
+    names?: readonly string[],
   ): Promise<(StoredSample & { deviceId: string; seq: number })[]> {
-    const rows = this.st(
-      'SELECT * FROM samples WHERE vin = ? AND time >= ? AND time <= ? ORDER BY time',
-    ).all(vin, from, to) as Row[];
+    const rows = (
+      names
+        ? this.st(
+            `SELECT * FROM samples WHERE vin = ? AND time >= ? AND time <= ?
+             AND name IN (SELECT value FROM json_each(?)) ORDER BY time`,
+          ).all(vin, from, to, JSON.stringify(names))
+        : this.st(
+            'SELECT * FROM samples WHERE vin = ? AND time >= ? AND time <= ? ORDER BY time',
+          ).all(vin, from, to)
+    ) as Row[];
     return rows.map((r) => ({
       deviceId: r.device_id as string,
       seq: r.seq as number,
@@ -401,7 +585,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async logSize(): Promise<number> {
-    return (this.st('SELECT COUNT(*) AS n FROM log_leaves').get() as Row).n as number;
+    return this.logSizeTx();
   }
 
   async logEntry(
@@ -461,6 +645,77 @@ export class SqliteIngestStore implements IngestStore {
     return r ? toCheckpoint(r) : undefined;
   }
 
+  async samplePage(q: SamplePageQuery): Promise<SamplePage> {
+    const rows = this.st(
+      `SELECT rowid AS id, * FROM samples WHERE vin = ? AND time >= ? AND time <= ?
+       AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
+       AND (time > ? OR (time = ? AND rowid > ?))
+       ORDER BY time, rowid LIMIT ?`,
+    ).all(
+      q.vin,
+      q.from,
+      q.to,
+      q.names ? 1 : null,
+      JSON.stringify(q.names ?? []),
+      q.after?.time ?? -1,
+      q.after?.time ?? -1,
+      q.after?.id ?? -1,
+      q.limit + 1,
+    ) as Row[];
+    const page = rows.slice(0, q.limit).map((r) => ({
+      id: r.id as number,
+      name: r.name as string,
+      time: r.time as number,
+      value: r.value_text !== null ? (r.value_text as string) : (r.value_num as number),
+      unit: r.unit as string,
+    }));
+    const last = page[page.length - 1];
+    return {
+      samples: page,
+      next: rows.length > q.limit && last ? { time: last.time, id: last.id } : undefined,
+    };
+  }
+
+  async batchLeaves(vin: string, from: number, to: number): Promise<BatchLeaf[]> {
+    return (
+      this.st(
+        `SELECT device_id, seq, leaf_index, start_time, end_time, kind FROM batches
+         WHERE vin = ? AND end_time >= ? AND start_time <= ? ORDER BY start_time, device_id, seq`,
+      ).all(vin, from, to) as Row[]
+    ).map((r) => ({
+      deviceId: r.device_id as string,
+      seq: r.seq as number,
+      leafIndex: r.leaf_index as number,
+      startTime: r.start_time as number,
+      endTime: r.end_time as number,
+      kind: r.kind as string,
+    }));
+  }
+
+  async vehicleStats(vin: string): Promise<VehicleStats> {
+    const r = this.st(
+      'SELECT COUNT(*) AS n, MIN(start_time) AS first, MAX(end_time) AS last FROM batches WHERE vin = ?',
+    ).get(vin) as Row;
+    return {
+      batches: r.n as number,
+      firstTime: (r.first as number | null) ?? null,
+      lastTime: (r.last as number | null) ?? null,
+    };
+  }
+
+  async counts(): Promise<{ devices: number; vehicles: number; batches: number }> {
+    const r = this.st(
+      `SELECT (SELECT COUNT(*) FROM devices) AS devices,
+              (SELECT COUNT(DISTINCT vin) FROM devices) AS vehicles,
+              (SELECT COUNT(*) FROM batches) AS batches`,
+    ).get() as Row;
+    return {
+      devices: r.devices as number,
+      vehicles: r.vehicles as number,
+      batches: r.batches as number,
+    };
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
@@ -470,27 +725,22 @@ export class SqliteIngestStore implements IngestStore {
    * leaf and nodes are never out of step, whatever moment the process dies.
    */
   private appendLeafTx(entry: Uint8Array, leafHash: Uint8Array): number {
-    const index = (this.st('SELECT COUNT(*) AS n FROM log_leaves').get() as Row).n as number;
-    this.st('INSERT INTO log_leaves (leaf_index, entry, leaf_hash) VALUES (?, ?, ?)').run(
-      index,
-      buf(entry),
-      buf(leafHash),
-    );
-    const put = this.st('INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)');
-    const get = this.st('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
-    let hash = leafHash;
-    let level = 0;
-    let idx = index;
-    put.run(level, idx, buf(hash));
-    while (idx % 2 === 1) {
-      const left = get.get(level, idx - 1) as Row | undefined;
-      if (!left) throw new StoreError('not-found', `log node (${level}, ${idx - 1}) is missing`);
-      hash = nodeHash(u8(left.hash), hash);
-      level++;
-      idx = Math.floor(idx / 2);
-      put.run(level, idx, buf(hash));
-    }
-    return index;
+    return new LogAppender(this).append(entry, leafHash);
+  }
+
+  /** Leaves are numbered 0..n-1 without gaps, so the largest index says the size in O(log n). */
+  logSizeTx(): number {
+    return (this.st('SELECT COALESCE(MAX(leaf_index) + 1, 0) AS n FROM log_leaves').get() as Row)
+      .n as number;
+  }
+
+  /** Statements for LogAppender (same prepared-statement cache). */
+  logStatements(): Record<'leaf' | 'put' | 'get', Database.Statement> {
+    return {
+      leaf: this.st('INSERT INTO log_leaves (leaf_index, entry, leaf_hash) VALUES (?, ?, ?)'),
+      put: this.st('INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      get: this.st('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?'),
+    };
   }
 
   private deviceRow(deviceId: string): DeviceRecord | undefined {
@@ -551,3 +801,90 @@ function toCheckpoint(r: Row): CheckpointRow {
     createdAt: r.created_at as number,
   };
 }
+
+/** Aborts an optimistic group transaction so it can run again with a savepoint per batch. */
+class BatchInGroupFailed extends Error {
+  constructor(cause: unknown) {
+    super('a batch of the group failed', { cause });
+  }
+}
+
+/**
+ * Appends leaves and every complete subtree they complete, inside the caller's transaction:
+ * leaf and nodes are never out of step, whatever moment the process dies. Lives for one
+ * transaction: the size is read once and the nodes it wrote are kept, so a group of appends
+ * reads a left sibling from SQLite only when an earlier transaction wrote it.
+ */
+class LogAppender {
+  private size: number;
+  private readonly written = new Map<number, Uint8Array>();
+  private readonly order: number[] = [];
+  private readonly sql: Record<'leaf' | 'put' | 'get', Database.Statement>;
+
+  constructor(store: SqliteIngestStore) {
+    this.size = store.logSizeTx();
+    this.sql = store.logStatements();
+  }
+
+  /** A node's key in `written`: indices stay below 2^47, so level fits the low 6 bits. */
+  private static key(level: number, idx: number): number {
+    return idx * 64 + level;
+  }
+
+  append(entry: Uint8Array, leafHash: Uint8Array): number {
+    const index = this.size;
+    this.sql.leaf.run(index, buf(entry), buf(leafHash));
+    let hash = leafHash;
+    let level = 0;
+    let idx = index;
+    this.put(level, idx, hash);
+    while (idx % 2 === 1) {
+      hash = nodeHash(this.get(level, idx - 1), hash);
+      level++;
+      idx = Math.floor(idx / 2);
+      this.put(level, idx, hash);
+    }
+    this.size = index + 1;
+    return index;
+  }
+
+  mark(): { size: number; written: number } {
+    return { size: this.size, written: this.order.length };
+  }
+
+  /** Forgets what was appended since `mark` (its savepoint was rolled back). */
+  rewind(mark: { size: number; written: number }): void {
+    this.size = mark.size;
+    for (const key of this.order.splice(mark.written)) this.written.delete(key);
+  }
+
+  private put(level: number, idx: number, hash: Uint8Array): void {
+    this.sql.put.run(level, idx, buf(hash));
+    const key = LogAppender.key(level, idx);
+    this.written.set(key, hash);
+    this.order.push(key);
+  }
+
+  private get(level: number, idx: number): Uint8Array {
+    const mine = this.written.get(LogAppender.key(level, idx));
+    if (mine) return mine;
+    const left = this.sql.get.get(level, idx) as Row | undefined;
+    if (!left) throw new StoreError('not-found', `log node (${level}, ${idx}) is missing`);
+    return u8(left.hash);
+  }
+}
+
+/** The number of samples, after checking the columns describe exactly the arrays given. */
+function checkColumns(s: SampleColumns): number {
+  let n = 0;
+  for (const [i, c] of s.columns.entries()) {
+    if (!Number.isSafeInteger(c.count) || c.count < 0)
+      throw new StoreError('bad-input', `samples.columns[${i}].count: expected a count`);
+    if (c.texts && c.texts.length !== c.count)
+      throw new StoreError('bad-input', `samples.columns[${i}].texts: expected ${c.count} values`);
+    n += c.count;
+  }
+  if (s.times.length !== n || s.numbers.length !== n)
+    throw new StoreError('bad-input', `samples: ${n} in columns, ${s.times.length} times, ${s.numbers.length} numbers`);
+  return n;
+} // prettier-ignore
