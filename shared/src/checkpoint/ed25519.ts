@@ -1,46 +1,40 @@
 /**
- * Ed25519 through node:crypto, the one place the note code touches Node. @noble/curves is not a
- * dependency yet; swapping it in here would make signed-note verification browser-ready too.
+ * Ed25519 for signed notes, through the crypto backend (node:crypto in Node, @noble/ed25519 in
+ * the dashboard bundle), so checkpoint and evidence verification run in a browser unchanged.
  */
+import type { KeyObject } from 'node:crypto';
 import {
-  createPrivateKey,
-  createPublicKey,
+  ed25519PrivateKey as backendPrivateKey,
+  ed25519PublicKey as backendPublicKey,
+  ed25519PublicFromSeed as backendPublicFromSeed,
+  ed25519Sign as backendSign,
+  ed25519Verify as backendVerify,
   randomBytes,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
-
-// DER prefixes of RFC 8410 PKCS#8 and SPKI structures for a raw 32-byte Ed25519 key.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+} from '../crypto/backend.js';
 
 export const ED25519_KEY_SIZE = 32;
 export const ED25519_SIGNATURE_SIZE = 64;
 
+function checkKeyBytes(field: string, key: Uint8Array): Uint8Array {
+  if (!(key instanceof Uint8Array) || key.length !== ED25519_KEY_SIZE)
+    throw new TypeError(`${field}: expected ${ED25519_KEY_SIZE} bytes`);
+  return key;
+}
+
 export function ed25519PrivateKey(seed: Uint8Array): KeyObject {
-  return createPrivateKey({
-    key: Buffer.concat([PKCS8_PREFIX, seed]),
-    format: 'der',
-    type: 'pkcs8',
-  });
+  return backendPrivateKey(checkKeyBytes('seed', seed));
 }
 
 export function ed25519PublicKey(publicKey: Uint8Array): KeyObject {
-  return createPublicKey({
-    key: Buffer.concat([SPKI_PREFIX, publicKey]),
-    format: 'der',
-    type: 'spki',
-  });
+  return backendPublicKey(checkKeyBytes('publicKey', publicKey));
 }
 
 export function ed25519PublicFromSeed(seed: Uint8Array): Uint8Array {
-  const der = createPublicKey(ed25519PrivateKey(seed)).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(der.subarray(der.length - ED25519_KEY_SIZE));
+  return backendPublicFromSeed(checkKeyBytes('seed', seed));
 }
 
 export function ed25519Sign(privateKey: KeyObject, message: Uint8Array): Uint8Array {
-  return new Uint8Array(sign(null, message, privateKey));
+  return backendSign(privateKey, message);
 }
 
 /** Verdict, never an exception: a wrong-length or garbage signature is simply not valid. */
@@ -50,13 +44,9 @@ export function ed25519Verify(
   signature: Uint8Array,
 ): boolean {
   if (signature.length !== ED25519_SIGNATURE_SIZE) return false;
-  try {
-    return verify(null, message, publicKey, signature);
-  } catch {
-    return false;
-  }
+  return backendVerify(publicKey, message, signature);
 }
 
 export function ed25519RandomSeed(): Uint8Array {
-  return new Uint8Array(randomBytes(ED25519_KEY_SIZE));
+  return randomBytes(ED25519_KEY_SIZE);
 }

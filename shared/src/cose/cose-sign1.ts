@@ -1,10 +1,13 @@
 /**
  * COSE_Sign1 (RFC 9052 §4.2, tag 18) with ECDSA algorithms whose signature is r‖s. Signing
  * takes a callback so the curve library stays the caller's choice; verification runs through
- * node:crypto for every algorithm here (ES256K for devices, ES256 only to check our
- * Sig_structure against the COSE working group's published vectors).
+ * the crypto backend (node:crypto in Node, noble in the browser) for every algorithm here
+ * (ES256K for devices; ES256, Node only, to check our Sig_structure against the COSE working
+ * group's published vectors).
  */
-import { verify as nodeVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { isEcPublicKey, verifyEcdsaSha256 } from '../crypto/backend.js';
 import { DEFAULT_MAX_BYTES, decodeCbor } from '../cbor/decode.js';
 import { encodeCbor } from '../cbor/encode.js';
 import { CborTag, type CborKey, type CborValue } from '../cbor/types.js';
@@ -227,7 +230,7 @@ export function decodeCoseSign1(
 }
 
 function bytesToBigInt(b: Uint8Array): bigint {
-  return BigInt('0x' + (Buffer.from(b).toString('hex') || '0'));
+  return BigInt('0x' + (bytesToHex(b) || '0'));
 }
 
 /** Throws WireFormatError `bad-alg` / `bad-signature`; `bad-input` when the key does not fit the algorithm. */
@@ -237,10 +240,7 @@ export function checkCoseSign1Signature(
   algorithm: CoseAlgorithm,
   externalAad: Uint8Array = EMPTY,
 ): void {
-  if (
-    publicKey?.type !== 'public' ||
-    publicKey.asymmetricKeyDetails?.namedCurve !== algorithm.namedCurve
-  ) {
+  if (!isEcPublicKey(publicKey, algorithm.namedCurve)) {
     throw new WireFormatError(
       'bad-input',
       `publicKey: expected a ${algorithm.namedCurve} public KeyObject for ${algorithm.name}`,
@@ -272,7 +272,7 @@ export function checkCoseSign1Signature(
   // when the message spelled the empty map as h'a0' (cose-wg vector sign-pass-01).
   const bodyProtected = message.protectedHeader.size === 0 ? EMPTY : message.protectedBytes;
   const toBeSigned = coseSigStructure(bodyProtected, message.payload, externalAad);
-  if (!nodeVerify('sha256', toBeSigned, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig)) {
+  if (!verifyEcdsaSha256(publicKey, toBeSigned, sig)) {
     throw new WireFormatError(
       'bad-signature',
       `signature does not verify with the given ${algorithm.name} key`,

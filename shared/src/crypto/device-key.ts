@@ -1,4 +1,5 @@
 import * as secp from '@noble/secp256k1';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { assertPrivateKey, compressPublicKey, sha256 } from './secp256k1.js';
 
 /**
@@ -23,7 +24,7 @@ export const DEVICE_ID_BYTES = 16;
  * 128 bits keep accidental collisions out of reach for any fleet.
  */
 export function deviceIdFromPublicKey(publicKey: Uint8Array): string {
-  return Buffer.from(deviceIdBytesFromPublicKey(publicKey)).toString('hex');
+  return bytesToHex(deviceIdBytesFromPublicKey(publicKey));
 }
 
 /** The 16 bytes behind `deviceIdFromPublicKey`, as carried in the COSE `kid`. */

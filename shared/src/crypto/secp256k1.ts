@@ -1,13 +1,20 @@
 /**
  * ES256K primitives (ECDSA over secp256k1 with SHA-256, RFC 8812). Signing uses
  * @noble/secp256k1 (RFC 6979 deterministic k, low-S, no OpenSSL on the device path);
- * verification uses node:crypto, about ten times faster here, with low-S enforced by us because
- * OpenSSL accepts both halves.
+ * verification goes through the crypto backend (node:crypto in Node, about ten times faster;
+ * noble in the browser), with low-S enforced here because OpenSSL accepts both halves.
  */
-import { createPublicKey, createHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import * as secp from '@noble/secp256k1';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import {
+  isEcPublicKey,
+  secp256k1PublicKeyFromPoint,
+  sha256 as backendSha256,
+  verifyEcdsaSha256,
+} from './backend.js';
 import { KeyFileError } from './key-error.js';
 
 // noble v3 ships only async hashing; sync sign needs these two wired once.
@@ -19,15 +26,15 @@ export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd
 const HALF_N = SECP256K1_N >> 1n;
 
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest());
+  return backendSha256(data);
 }
 
 function bytesToBigInt(b: Uint8Array): bigint {
-  return b.length === 0 ? 0n : BigInt('0x' + Buffer.from(b).toString('hex'));
+  return b.length === 0 ? 0n : BigInt('0x' + bytesToHex(b));
 }
 
 function bigIntTo32Bytes(v: bigint): Uint8Array {
-  return new Uint8Array(Buffer.from(v.toString(16).padStart(64, '0'), 'hex'));
+  return hexToBytes(v.toString(16).padStart(64, '0'));
 }
 
 function checkSignatureArg(signature: Uint8Array): void {
@@ -92,23 +99,13 @@ function pointOf(publicKey: Uint8Array): secp.Point {
   }
 }
 
-const b64url = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
-
 /**
- * A node:crypto KeyObject for a secp256k1 public key. Build it once per device and pass it to
- * `verifyEs256k`/`verifyBatch`: parsing the point costs about as much as a fifth of a verify.
+ * A node:crypto KeyObject for a secp256k1 public key (in the browser, the backend's stand-in).
+ * Build it once per device and pass it to `verifyEs256k`/`verifyBatch`: parsing the point
+ * costs about as much as a fifth of a verify.
  */
 export function secp256k1PublicKeyObject(publicKey: Uint8Array): KeyObject {
-  const raw = pointOf(publicKey).toBytes(false);
-  return createPublicKey({
-    key: {
-      kty: 'EC',
-      crv: 'secp256k1',
-      x: b64url(raw.subarray(1, 33)),
-      y: b64url(raw.subarray(33)),
-    },
-    format: 'jwk',
-  });
+  return secp256k1PublicKeyFromPoint(pointOf(publicKey).toBytes(false));
 }
 
 /** A public key given as SEC1 bytes or as a KeyObject made by `secp256k1PublicKeyObject`. */
@@ -116,12 +113,7 @@ export type Secp256k1PublicKey = Uint8Array | KeyObject;
 
 export function toSecp256k1KeyObject(publicKey: Secp256k1PublicKey): KeyObject {
   if (publicKey instanceof Uint8Array) return secp256k1PublicKeyObject(publicKey);
-  if (
-    typeof publicKey !== 'object' ||
-    publicKey === null ||
-    publicKey.type !== 'public' ||
-    publicKey.asymmetricKeyDetails?.namedCurve !== 'secp256k1'
-  ) {
+  if (!isEcPublicKey(publicKey, 'secp256k1')) {
     throw new KeyFileError(
       'bad-key',
       'publicKey: expected SEC1 bytes or a secp256k1 public KeyObject',
@@ -131,7 +123,7 @@ export function toSecp256k1KeyObject(publicKey: Secp256k1PublicKey): KeyObject {
 }
 
 /**
- * Verifies an ES256K signature (64 bytes r‖s) over `message` with node:crypto. Returns false
+ * Verifies an ES256K signature (64 bytes r‖s) over `message` with the backend. Returns false
  * for a wrong or high-S signature; throws only when the key argument is not a key.
  */
 export function verifyEs256k(
@@ -143,5 +135,5 @@ export function verifyEs256k(
   if (!(message instanceof Uint8Array)) throw new TypeError('message: expected a Uint8Array');
   if (!(signature instanceof Uint8Array) || signature.length !== 64 || !isLowS(signature))
     return false;
-  return nodeVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  return verifyEcdsaSha256(key, message, signature);
 }

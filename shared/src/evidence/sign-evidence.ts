@@ -1,3 +1,4 @@
+import { hexToBytes } from '@noble/hashes/utils.js';
 import { encodeCbor } from '../cbor/encode.js';
 import type { CborKey, CborValue } from '../cbor/types.js';
 import type { NoteSigner } from '../checkpoint/note-keys.js';
@@ -22,7 +23,7 @@ export function signEvidence(bundle: EvidenceBundle, signer: NoteSigner): Uint8A
     [
       EVIDENCE_KEY.device,
       m([
-        [DEVICE_KEY.deviceId, new Uint8Array(Buffer.from(bundle.device.deviceId, 'hex'))],
+        [DEVICE_KEY.deviceId, hexToBytes(bundle.device.deviceId)],
         [DEVICE_KEY.publicKey, bundle.device.publicKey],
         [DEVICE_KEY.vinSalt, bundle.device.vinSalt],
         [DEVICE_KEY.leafIndex, bundle.device.leafIndex],

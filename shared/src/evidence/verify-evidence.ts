@@ -3,6 +3,7 @@
  * Everything it relies on is in the file or given as a trusted key; each step names what it
  * proved. Read top to bottom, it is the whole argument an insurer makes in court.
  */
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { decodeCbor } from '../cbor/decode.js';
 import type { CborKey, CborValue } from '../cbor/types.js';
 import { WireFormatError } from '../cbor/wire-format-error.js';
@@ -176,7 +177,7 @@ export function parseEvidence(file: Uint8Array): {
         origin: text(p, EVIDENCE_KEY.origin, 'origin'),
         vin: text(p, EVIDENCE_KEY.vin, 'vin'),
         device: {
-          deviceId: Buffer.from(deviceIdBytes).toString('hex'),
+          deviceId: bytesToHex(deviceIdBytes),
           publicKey: bytes(d, DEVICE_KEY.publicKey, 'device.publicKey'),
           vinSalt: bytes(d, DEVICE_KEY.vinSalt, 'device.vinSalt'),
           leafIndex: uint(d, DEVICE_KEY.leafIndex, 'device.leafIndex'),

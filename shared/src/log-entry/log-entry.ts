@@ -4,7 +4,8 @@
  * hash. The log is public: it carries device ids, hashes and times, never a VIN or a sample.
  * A VIN appears only as a salted commitment that evidence opens for the one VIN it is about.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { randomBytes, sha256 } from '../crypto/backend.js';
 import { decodeCbor } from '../cbor/decode.js';
 import { encodeCbor } from '../cbor/encode.js';
 import type { CborKey, CborValue } from '../cbor/types.js';
@@ -64,20 +65,24 @@ export interface AccessLogEntry {
 export type DeviceLogEntry = BatchLogEntry | RegistrationLogEntry | RevocationLogEntry;
 export type LogEntry = DeviceLogEntry | AccessLogEntry;
 
-const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const unhex = (s: string) => hexToBytes(s);
+const hex = (b: Uint8Array) => bytesToHex(b);
+const VIN_COMMITMENT_TAG = utf8ToBytes('ec-vin-v1');
 
 /** SHA-256("ec-vin-v1" ‖ salt ‖ VIN): hides the VIN, yet binds a registration to exactly one. */
 export function vinCommitment(vin: string, salt: Uint8Array): Uint8Array {
   if (!(salt instanceof Uint8Array) || salt.length !== 16)
     throw new TypeError('salt: expected 16 bytes');
-  return new Uint8Array(
-    createHash('sha256').update('ec-vin-v1').update(salt).update(vin, 'utf8').digest(),
-  );
+  const vinBytes = utf8ToBytes(vin);
+  const input = new Uint8Array(VIN_COMMITMENT_TAG.length + salt.length + vinBytes.length);
+  input.set(VIN_COMMITMENT_TAG);
+  input.set(salt, VIN_COMMITMENT_TAG.length);
+  input.set(vinBytes, VIN_COMMITMENT_TAG.length + salt.length);
+  return sha256(input);
 }
 
 export function newVinSalt(): Uint8Array {
-  return new Uint8Array(randomBytes(16));
+  return randomBytes(16);
 }
 
 export function encodeLogEntry(e: LogEntry): Uint8Array {

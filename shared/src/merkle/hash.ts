@@ -1,8 +1,9 @@
 /**
- * RFC 9162 §2.1.1 hashing with SHA-256, written against @noble/hashes only so the offline
- * verifier runs unchanged in a browser (the dashboard verifies evidence client-side).
+ * RFC 9162 §2.1.1 hashing with SHA-256 from the crypto backend: node:crypto in Node (about
+ * twice the speed of pure JS on 65-byte node inputs), @noble/hashes in the dashboard bundle,
+ * so the offline verifier runs unchanged in a browser.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../crypto/backend.js';
 
 /** Bytes in every leaf, node and root hash. */
 export const MERKLE_HASH_SIZE = 32;
