@@ -4,6 +4,12 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { VinError } from '@enginechain/shared';
+import { BrokerError } from './broker/errors.js';
+import { checkListenerSpec } from './broker/listeners.js';
+import { brokerListenerSpecs } from './cli/broker-listeners.js';
+import { registerDeviceAdmin } from './cli/device-admin.js';
+import { registerUsers } from './cli/users.js';
+import { dashboardPlugin } from './dashboard/plugin.js';
 import { buildEvidence, EvidenceRequestError } from './evidence/evidence-builder.js';
 import { EnrolmentService } from './http/enrolment-service.js';
 import { DEFAULT_ORIGIN, IngestNode } from './node/ingest-node.js';
@@ -27,6 +33,12 @@ const nodeConfigSchema = z.strictObject({
   checkpointIntervalMs: z.number().int().min(10).optional(),
   checkpointEveryEntries: z.number().int().min(1).optional(),
   verifierThreads: z.number().int().min(1).max(64).optional(),
+  mqtts: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
+  mqttWs: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
+  mqttWss: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
+  tls: z.strictObject({ cert: z.string().optional(), key: z.string().optional(), clientCa: z.string().optional() }).optional(),
+  allowPlaintext: z.boolean().optional(),
+  advertiseBroker: z.string().regex(/^(mqtts?|wss?):\/\//).optional(),
 }); // prettier-ignore
 
 function fail(message: string, code = 1): void {
@@ -35,6 +47,7 @@ function fail(message: string, code = 1): void {
 }
 
 export function register(program: Command): void {
+  registerUsers(program);
   program
     .command('ingest')
     .description('Run an ingestion node: broker, verification, storage, sidechain, receipts, API')
@@ -51,6 +64,20 @@ export function register(program: Command): void {
     .option('--http <host:port>', 'HTTP API address', '127.0.0.1:8080')
     .option('--broker <url>', 'consume from an external MQTT broker instead of the embedded one')
     .option('--origin <name>', 'log origin line of the checkpoints', DEFAULT_ORIGIN)
+    .option('--mqtts <host:port>', 'MQTT over TLS listener (needs --tls-cert and --tls-key)')
+    .option('--mqtt-ws <host:port>', 'MQTT over WebSocket listener (plaintext)')
+    .option(
+      '--mqtt-wss <host:port>',
+      'MQTT over secure WebSocket listener (needs --tls-cert, --tls-key)',
+    )
+    .option('--tls-cert <file>', 'PEM server certificate (chain) for --mqtts and --mqtt-wss')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--tls-client-ca <file>', 'also require device client certificates signed by this CA')
+    .option('--allow-plaintext', 'allow --mqtt and --mqtt-ws on addresses other than loopback')
+    .option(
+      '--advertise-broker <url>',
+      'broker URL given to devices at enrolment, e.g. mqtts://node.example:8883',
+    )
     .action(
       async (o: {
         data: string;
@@ -59,6 +86,14 @@ export function register(program: Command): void {
         http: string;
         broker?: string;
         origin: string;
+        mqtts?: string;
+        mqttWs?: string;
+        mqttWss?: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        tlsClientCa?: string;
+        allowPlaintext?: boolean;
+        advertiseBroker?: string;
       }) => {
         let config: z.infer<typeof nodeConfigSchema> = {};
         if (o.config) {
@@ -70,10 +105,37 @@ export function register(program: Command): void {
           }
           config = parsed.data;
         }
+        let brokerListeners;
+        try {
+          brokerListeners = await brokerListenerSpecs({
+            ...((config.mqtts ?? o.mqtts) ? { mqtts: config.mqtts ?? hostPort(o.mqtts!, '--mqtts') } : {}),
+            ...((config.mqttWs ?? o.mqttWs) ? { mqttWs: config.mqttWs ?? hostPort(o.mqttWs!, '--mqtt-ws') } : {}),
+            ...((config.mqttWss ?? o.mqttWss) ? { mqttWss: config.mqttWss ?? hostPort(o.mqttWss!, '--mqtt-wss') } : {}),
+            tls: { cert: config.tls?.cert ?? o.tlsCert, key: config.tls?.key ?? o.tlsKey, clientCa: config.tls?.clientCa ?? o.tlsClientCa },
+          }); // prettier-ignore
+        } catch (err) {
+          if (err instanceof BrokerError) return fail(err.message, 2);
+          throw err;
+        }
+        const advertised = config.advertiseBroker ?? o.advertiseBroker;
+        const allowPlaintext = config.allowPlaintext ?? o.allowPlaintext ?? false;
+        const mainMqtt = config.mqtt ?? hostPort(o.mqtt, '--mqtt');
+        try {
+          if (!(config.broker || o.broker))
+            for (const spec of [{ kind: 'mqtt' as const, ...mainMqtt }, ...brokerListeners])
+              checkListenerSpec(spec, allowPlaintext);
+        } catch (err) {
+          if (err instanceof BrokerError) return fail(`${err.message} (--allow-plaintext)`, 2);
+          throw err;
+        }
         const node = await IngestNode.start({
           dataDir: dataDir(o),
+          httpPlugins: [{ plugin: dashboardPlugin }],
+          brokerListeners,
+          allowPlaintextBroker: allowPlaintext,
+          ...(advertised ? { advertisedBrokerUrl: advertised } : {}),
           origin: config.origin ?? o.origin,
-          mqtt: config.mqtt ?? hostPort(o.mqtt, '--mqtt'),
+          mqtt: mainMqtt,
           http: config.http ?? hostPort(o.http, '--http'),
           ...(config.broker || o.broker
             ? { externalBroker: config.broker ?? { url: o.broker as string } }
@@ -87,10 +149,18 @@ export function register(program: Command): void {
           ...(config.verifierThreads ? { verifierThreads: config.verifierThreads } : {}),
           // Logs go to stderr: stdout carries the one JSON line that says where the node listens.
           logger: pino({ name: 'enginechain-ingest' }, pino.destination(2)),
+        }).catch((err: unknown) => {
+          if (!(err instanceof BrokerError)) throw err;
+          fail(err.message, 2);
+          // The half-started node (verifier threads, database) must not keep the process up.
+          process.exit();
         });
+        if (!node) return;
         process.stdout.write(
           JSON.stringify({
             brokerUrl: node.brokerUrl,
+            brokerUrls: node.broker?.listeners.map((l) => l.url) ?? [node.brokerUrl],
+            operatorTokenFile: node.operatorTokenFile,
             httpUrl: node.httpUrl,
             logOrigin: node.sidechain.origin,
             checkpointVerifierKey: node.keys.checkpointVerifierKey,
@@ -137,6 +207,8 @@ export function register(program: Command): void {
         await store.close();
       }
     });
+
+  registerDeviceAdmin(device);
 
   program
     .command('evidence')

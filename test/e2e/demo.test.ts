@@ -10,6 +10,10 @@ interface Summary {
   events: { type: string }[];
   evidence: { file: string; verified: boolean; batches: number; samples: number };
   log: { size: number; checkpointVerifierKey: string };
+  logins: {
+    owner: { username: string; password: string };
+    insurer: { username: string; password: string };
+  };
 }
 
 // The main job end to end, with real processes: `enginechain demo` starts `enginechain ingest`,
@@ -30,7 +34,10 @@ describe('enginechain demo (simulator → agent → broker → ingest → eviden
     // still. Sampled at ~5 Hz of simulated time over SLCAN, within 2 %.
     expect(Math.abs(s.trip.distanceKm - 0.95) / 0.95).toBeLessThan(0.02);
     expect(s.evidence.verified).toBe(true);
-    expect(s.log.size).toBe(s.batches.sent + 1);
+    // The log holds the device registration, the owner's grant to the insurer, and each batch.
+    expect(s.log.size).toBe(s.batches.sent + 2);
+    expect(s.logins.owner.username).toBe('owner@demo.fleet');
+    expect(s.logins.insurer.password.length).toBeGreaterThanOrEqual(10);
 
     const csv = join(dir, 'trace.csv');
     const ok = await runCli(['verify', s.evidence.file, '--trust', s.log.checkpointVerifierKey, '--csv', csv, '--json']);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
-import { IngestNode } from '@enginechain/ingest';
+import { dashboardPlugin, IngestNode } from '@enginechain/ingest';
 import { runDemo } from './demo.js';
 
 function positive(value: string): number {
@@ -64,26 +64,24 @@ export function registerDemoCommand(program: Command): void {
                 ]
               : []),
             `everything    ${summary.dir}`,
+            `logins        owner ${summary.logins.owner.username} / ${summary.logins.owner.password}`,
+            `              insurer ${summary.logins.insurer.username} / ${summary.logins.insurer.password}`,
           ].join('\n') + '\n',
         );
         if (failed) process.exitCode = 1;
         if (!process.stdout.isTTY) return;
         // In a terminal the node keeps serving the demo's data until Ctrl-C.
-        const node = await IngestNode.start({
-          dataDir: join(summary.dir, 'node'),
-          mqtt: { host: '127.0.0.1', port: 0 },
-          http: { host: '127.0.0.1', port: 8080 },
-          logger: pino({ level: 'warn' }),
-        }).catch(() =>
+        const serve = (port: number) =>
           IngestNode.start({
             dataDir: join(summary.dir, 'node'),
             mqtt: { host: '127.0.0.1', port: 0 },
-            http: { host: '127.0.0.1', port: 0 },
+            http: { host: '127.0.0.1', port },
+            httpPlugins: [{ plugin: dashboardPlugin }],
             logger: pino({ level: 'warn' }),
-          }),
-        );
+          });
+        const node = await serve(8080).catch(() => serve(0));
         process.stdout.write(
-          `node          ${node.httpUrl} serving the demo's log (Ctrl-C to stop)\n`,
+          `dashboard     ${node.httpUrl}/  (log in as the owner or the insurer above; Ctrl-C to stop)\n`,
         );
         await new Promise<void>((done) => {
           const stop = () => void node.stop().then(done);

@@ -52,6 +52,59 @@ export interface DemoSummary {
     readonly error?: string;
   };
   readonly dir: string;
+  /** Logins for the dashboard (also in `<dir>/logins.json`). */
+  readonly logins: DemoLogins;
+}
+
+export interface DemoLogins {
+  readonly owner: { readonly username: string; readonly password: string };
+  readonly insurer: { readonly username: string; readonly password: string };
+}
+
+export const DEMO_OWNER = 'owner@demo.fleet';
+export const DEMO_INSURER = 'insurer@demo.fleet';
+
+/** Creates the demo's owner and insurer with fresh passwords; writes them to logins.json. */
+async function createDemoUsers(nodeDir: string, dir: string): Promise<DemoLogins> {
+  const add = async (username: string, kind: string, displayName: string) => {
+    const p = await startEnginechain(
+      ['user', 'add', '--data', nodeDir, '--username', username, '--kind', kind,
+        '--display-name', displayName, '--generate-password', '--json'],
+      { logPath: join(dir, 'users.log') },
+    ); // prettier-ignore
+    await p.exited;
+    return { username, password: String(p.announced.password) };
+  };
+  const logins = {
+    owner: await add(DEMO_OWNER, 'registered', 'Demo fleet owner'),
+    insurer: await add(DEMO_INSURER, 'business', 'Demo insurer'),
+  };
+  writeFileSync(join(dir, 'logins.json'), JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 });
+  return logins;
+}
+
+/** The owner grants the insurer everything about the demo vehicle, through the public API. */
+async function grantInsurer(httpUrl: string, vin: string, logins: DemoLogins): Promise<void> {
+  const session = await fetch(`${httpUrl}/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(logins.owner),
+  });
+  if (session.status !== 200) throw new Error(`demo owner login failed: ${await session.text()}`);
+  const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const res = await fetch(`${httpUrl}/v1/grants`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie },
+    body: JSON.stringify({
+      vin,
+      business: logins.insurer.username,
+      kinds: ['trips', 'events', 'traces', 'scores'],
+      from: 0,
+      to: Date.now() + 365 * 86_400_000,
+      expiresAt: Date.now() + 30 * 86_400_000,
+    }),
+  });
+  if (res.status !== 201) throw new Error(`demo grant failed: ${await res.text()}`);
 }
 
 /** Simulated seconds kept after a crash: the trace's 10 s after the trigger, plus margin. */
@@ -105,8 +158,13 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const durationS = Number(sim.announced.durationS);
     say(`simulator     ${cycle} at ${speedup}× as VIN ${vin} (SLCAN, NMEA, IMU on ptys)`);
 
+    // The fleet's people: the vehicle's owner, and an insurer the owner grants access to.
+    const logins = await createDemoUsers(nodeDir, dir);
+    say(`dashboard     ${httpUrl}/  owner ${logins.owner.username} / ${logins.owner.password}`);
+    say(`              insurer ${logins.insurer.username} / ${logins.insurer.password}`);
+
     const enrol = await startEnginechain(
-      ['device', 'enroll', '--data', nodeDir, '--vin', vin, '--owner', 'demo fleet', '--json'],
+      ['device', 'enroll', '--data', nodeDir, '--vin', vin, '--owner', DEMO_OWNER, '--json'],
       {
         logPath: join(dir, 'enroll.log'),
       },
@@ -148,6 +206,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     );
     running.push(agent);
     say(`agent         device ${provisioned.deviceId}, config ${provisioned.configPath}`);
+    await grantInsurer(httpUrl, vin, logins);
+    say(`grant         ${DEMO_OWNER} lets ${DEMO_INSURER} see trips, events, traces and scores`);
 
     const endS =
       o.crashAtS !== undefined ? Math.min(o.crashAtS + AFTER_CRASH_S, durationS) : durationS;
@@ -250,6 +310,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
         },
         evidence,
         dir,
+        logins,
       };
     } finally {
       await close();

@@ -13,6 +13,11 @@ export const HTTP_ERRORS = {
   'device-exists': { status: 409, message: 'A device with this key is already registered' },
   'rate-limited': { status: 429, message: 'Too many requests' },
   'not-found': { status: 404, message: 'Not found' },
+  unauthenticated: { status: 401, message: 'Log in or send an API token' },
+  'bad-credentials': { status: 401, message: 'Unknown user or wrong password' },
+  forbidden: { status: 403, message: 'Not allowed for this user' },
+  conflict: { status: 409, message: 'Conflicts with the current state' },
+  internal: { status: 500, message: 'Internal error' },
 } as const;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -4,9 +4,16 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
 import { signNodeMessage } from '@enginechain/shared';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
+import type { BrokerListenerSpec } from '../broker/listeners.js';
+import { DeviceAdmin } from '../devices/device-admin.js';
+import { loadOrCreateOperatorToken } from '../devices/operator-token.js';
+import { operatorRoutes } from '../http/operator-routes.js';
 import { ALL_BATCHES, deviceOfBatchTopic, receiptTopic } from '../broker/topics.js';
 import { tokenAuthenticator } from '../auth/token-authenticator.js';
-import { buildApp, type NodeInfo } from '../http/app.js';
+import { AccessService } from '../access/access-service.js';
+import { SqliteAccessStore } from '../access/access-store.js';
+import { buildApp, type AppDependencies, type NodeInfo, type NodeStatus } from '../http/app.js';
+import { VehicleData } from '../vehicles/vehicle-data.js';
 import { EnrolmentService } from '../http/enrolment-service.js';
 import { BatchIngestor, type AcceptedBatchInfo } from '../pipeline/batch-ingestor.js';
 import { VerifierPool } from '../pipeline/verifier-pool.js';
@@ -20,6 +27,36 @@ import type { AddressInfo } from 'node:net';
 
 export const DEFAULT_ORIGIN = 'enginechain.local/sidechain';
 
+const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+/** Batches per second over the last 10 s, from a counter sampled each second. */
+class RateMeter {
+  private readonly samples: { t: number; n: number }[] = [];
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly count: () => Promise<number>) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 1_000);
+    this.timer.unref();
+  }
+  private sample(): void {
+    const t = performance.now();
+    void this.count().then((n) => {
+      this.samples.push({ t, n });
+      if (this.samples.length > 11) this.samples.shift();
+    });
+  }
+  async perSecond(): Promise<number> {
+    const first = this.samples[0];
+    const now = { t: performance.now(), n: await this.count() };
+    if (!first || now.t - first.t < 1) return 0;
+    return Math.round(((now.n - first.n) / (now.t - first.t)) * 1e4) / 10;
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 /** The checkpoint key's name for an origin (key names allow fewer characters than origins). */
 function keyNameOf(origin: string): string {
   return origin.replace(/[^A-Za-z0-9.\-_]/g, '-');
@@ -32,6 +69,12 @@ export interface IngestNodeOptions {
   readonly origin?: string;
   /** Embedded broker listen address (default 127.0.0.1:1883; port 0 picks one). */
   readonly mqtt?: { readonly host: string; readonly port: number };
+  /** More embedded-broker listeners (mqtts, ws, wss) beside `mqtt`: same auth, same ACL. */
+  readonly brokerListeners?: readonly BrokerListenerSpec[];
+  /** Allow plaintext broker listeners (mqtt, ws) off loopback; refused by default. */
+  readonly allowPlaintextBroker?: boolean;
+  /** The broker URL devices are given at enrolment when not the main listener's (mqtts://…). */
+  readonly advertisedBrokerUrl?: string;
   /**
    * Consume from an external broker instead (mosquitto 2). It must authenticate devices and
    * enforce the topic ACL itself (docs/protocol.md §2); the node still verifies everything.
@@ -43,6 +86,10 @@ export interface IngestNodeOptions {
   };
   /** HTTP API listen address (default 127.0.0.1:8080; port 0 picks one). */
   readonly http?: { readonly host: string; readonly port: number };
+  /** Login attempts per minute per client address and username (default 10). */
+  readonly loginRateLimit?: number;
+  /** More Fastify plugins for the HTTP app (the dashboard, operator routes). */
+  readonly httpPlugins?: AppDependencies['plugins'];
   /** Sign a checkpoint at least this often when the log grew (ms). */
   readonly checkpointIntervalMs?: number;
   /** … or as soon as this many entries wait. */
@@ -60,6 +107,10 @@ export class IngestNode {
   private sinceCheckpoint = 0;
   private readonly receivedAt = new Map<string, number>();
   private stopped = false;
+  /** The operator's device administration (also served under /v1/operator). Set in start(). */
+  deviceAdmin!: DeviceAdmin;
+  /** `<data>/operator.token`, the operator's bearer token (there until the operator moves it). */
+  operatorTokenFile!: string;
 
   private constructor(
     readonly store: SqliteIngestStore,
@@ -76,6 +127,7 @@ export class IngestNode {
     readonly httpUrl: string,
     private readonly closers: (() => Promise<void>)[],
     readonly broker: EmbeddedBroker | undefined,
+    readonly access: AccessService,
   ) {}
 
   static async start(options: IngestNodeOptions): Promise<IngestNode> {
@@ -131,6 +183,8 @@ export class IngestNode {
       broker = await startEmbeddedBroker({
         host: options.mqtt?.host ?? '127.0.0.1',
         port: options.mqtt?.port ?? 1883,
+        ...(options.brokerListeners ? { listeners: options.brokerListeners } : {}),
+        allowPlaintext: options.allowPlaintextBroker ?? false,
         authenticator: tokenAuthenticator({ store }),
         onRefusal: (kind, detail) => {
           metrics.rejections.inc({ reason: kind });
@@ -202,16 +256,68 @@ export class IngestNode {
 
     // HTTP API.
     const nodeInfo: NodeInfo = {
-      brokerUrl,
+      brokerUrl: options.advertisedBrokerUrl ?? brokerUrl,
       logOrigin: origin,
       checkpointVerifierKey: keys.checkpointVerifierKey,
       receiptPublicKey: keys.receiptPublicKey,
     };
+    const access = new AccessService(new SqliteAccessStore(store.database), store);
+    const startedAt = Date.now();
+    const rate = new RateMeter(() => metrics.acceptedCount());
+    closers.push(async () => rate.stop());
+    const status = async (): Promise<NodeStatus> => {
+      const cp = sidechain.latestCheckpoint;
+      const counts = await store.counts();
+      return {
+        logSize: await store.logSize(),
+        checkpoint: cp
+          ? {
+              treeSize: cp.treeSize,
+              rootHash: Buffer.from(cp.root).toString('base64'),
+              ageSeconds: (Date.now() - cp.createdAt) / 1_000,
+            }
+          : null,
+        batchesPerSecond: await rate.perSecond(),
+        connectedDevices: broker ? broker.aedes.connectedClients : 0,
+        devices: counts.devices,
+        vehicles: counts.vehicles,
+        rejections: await store.rejectionCounts(),
+        uptimeSeconds: (Date.now() - startedAt) / 1_000,
+      };
+    };
+    const operatorToken = await loadOrCreateOperatorToken(options.dataDir);
+    if (operatorToken.created)
+      log.info(
+        { file: operatorToken.tokenFile },
+        'created the operator token (only its hash is kept)',
+      );
+    const evictFrom = broker;
+    const deviceAdmin = new DeviceAdmin({
+      store,
+      ...(evictFrom ? { evict: (id: string) => evictFrom.evictDevice(id) } : {}),
+    });
     const app: FastifyInstance = await buildApp({
       enrolment,
       sidechain,
       nodeInfo,
       metrics: metrics.registry,
+      store,
+      access,
+      vehicles: new VehicleData(store, sidechain, keys.checkpointSigner),
+      status,
+      secureCookies: !isLoopback(options.http?.host ?? '127.0.0.1'),
+      ...(options.loginRateLimit !== undefined ? { loginRateLimit: options.loginRateLimit } : {}),
+      plugins: [
+        ...(options.httpPlugins ?? []),
+        {
+          plugin: operatorRoutes,
+          options: {
+            admin: deviceAdmin,
+            operatorToken: operatorToken.verifier,
+            connectedDevices: () => evictFrom?.connectedDevices() ?? [],
+          },
+        },
+      ],
     });
     await app.listen({ host: options.http?.host ?? '127.0.0.1', port: options.http?.port ?? 8080 });
     const addr = app.server.address() as AddressInfo;
@@ -219,8 +325,10 @@ export class IngestNode {
     closers.unshift(async () => void (await app.close()));
 
     const node = new IngestNode(store, keys, sidechain, enrolment, ingestor, metrics, dispatcher, pool, log, publish,
-      brokerUrl, httpUrl, closers, broker); // prettier-ignore
+      brokerUrl, httpUrl, closers, broker, access); // prettier-ignore
     ref.node = node;
+    node.deviceAdmin = deviceAdmin;
+    node.operatorTokenFile = operatorToken.tokenFile;
     onBatch = (deviceId, bytes) => node.receive(deviceId, bytes);
     node.startCheckpointing(
       options.checkpointIntervalMs ?? 1_000,

@@ -1,0 +1,1 @@
+export { dashboardPlugin, DASHBOARD_CSP, type DashboardOptions } from './plugin.js';

@@ -1,0 +1,2 @@
+export * from './vehicle-data.js';
+export * from './vin-file.js';
