@@ -6,16 +6,13 @@
  * tampered copy must fail; an anonymous visitor must see only public data. Screenshots go to
  * test-artifacts/dashboard/.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnginechain, type EnginechainProcess } from '../../hardware/src/demo/processes.js';
-import { DASHBOARD_CSP, dashboardPlugin } from '../../ingest/src/dashboard/index.js';
-import { IngestNode } from '../../ingest/src/node/ingest-node.js';
+import { DASHBOARD_CSP } from '../../ingest/src/dashboard/index.js';
 import {
   chromiumAvailable,
   launchChromium,
@@ -34,6 +31,7 @@ interface Login {
 interface Served {
   readonly url: string;
   readonly owner: Login;
+  readonly insurer: Login;
   readonly stop: () => Promise<void>;
 }
 
@@ -44,51 +42,33 @@ let vin: string;
 let evidenceFile: string;
 const pages: WatchedPage[] = [];
 
-/**
- * `enginechain ingest` on the demo's node directory. While the CLI does not register the
- * dashboard yet, or the demo writes no logins, the same node is started in this process with
- * the dashboard plugin, and the demo VIN given an owner here (see dashboard-requests.md).
- */
+/** `enginechain ingest` on the demo's node directory, as an operator would serve it. */
 async function serve(): Promise<Served> {
-  const loginsFile = join(dir, 'logins.json');
-  const logins = existsSync(loginsFile)
-    ? (JSON.parse(readFileSync(loginsFile, 'utf8')) as { owner: Login })
-    : undefined;
+  const logins = JSON.parse(readFileSync(join(dir, 'logins.json'), 'utf8')) as {
+    owner: Login;
+    insurer: Login;
+  };
   const cli: EnginechainProcess = await startEnginechain(
     ['ingest', '--data', join(dir, 'node'), '--http', '127.0.0.1:0', '--mqtt', '127.0.0.1:0'],
     { logPath: join(dir, 'dashboard-ingest.log'), timeoutMs: 30_000 },
   );
-  const url = String(cli.announced.httpUrl);
-  const page = await fetch(`${url}/`);
-  if (logins && page.ok && page.headers.get('content-type')?.startsWith('text/html'))
-    return { url, owner: logins.owner, stop: async () => void (await cli.stop()) };
-  await cli.stop();
-
-  console.warn(
-    `dashboard test: ${page.ok ? '' : '`enginechain ingest` does not serve the dashboard yet; '}` +
-      `${logins ? '' : 'the demo wrote no logins.json; '}starting the node in-process instead`,
-  );
-  const owner = logins?.owner ?? { username: 'owner@demo.fleet', password: 'demo owner password' };
-  if (!logins) {
-    const db = new Database(join(dir, 'node', 'node.db'));
-    db.prepare('UPDATE devices SET owner = ? WHERE vin = ?').run(owner.username, vin);
-    db.close();
-  }
-  const node = await IngestNode.start({
-    dataDir: join(dir, 'node'),
-    mqtt: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    verifierThreads: 1,
-    logger: pino({ level: 'silent' }),
-    httpPlugins: [{ plugin: dashboardPlugin }],
-  });
-  if (!logins)
-    await node.access.createUser({ ...owner, kind: 'registered', displayName: 'Demo owner' });
-  return { url: node.httpUrl, owner, stop: () => node.stop() };
+  return {
+    url: String(cli.announced.httpUrl),
+    ...logins,
+    stop: async () => void (await cli.stop()),
+  };
 }
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+async function logIn(page: Page, who: Login): Promise<void> {
+  await page.goto(`${served.url}/#/login`);
+  await page.fill('input[name="username"]', who.username);
+  await page.fill('input[name="password"]', who.password);
+  await page.click('[data-testid="login-form"] button[type="submit"]');
+  await page.waitForSelector('[data-testid="fleet"]');
 }
 
 /** Navigates inside the single page and waits until the view has rendered. */
@@ -207,11 +187,7 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
     const w = await openPage(browser, served.url);
     pages.push(w);
     const { page } = w;
-    await page.goto(`${served.url}/#/login`);
-    await page.fill('input[name="username"]', served.owner.username);
-    await page.fill('input[name="password"]', served.owner.password);
-    await page.click('[data-testid="login-form"] button[type="submit"]');
-    await page.waitForSelector('[data-testid="fleet"]');
+    await logIn(page, served.owner);
     expect(await page.textContent('[data-testid="fleet"]')).toContain(vin);
     await shot(page, '05-fleet');
 
@@ -243,6 +219,49 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       "Signed by the node's checkpoint key",
     );
     await shot(page, '08-crash-verified');
+  });
+
+  it('shows the owner the VIN file, every entry proved in the page against the signed checkpoint', async () => {
+    const w = await openPage(browser, served.url);
+    pages.push(w);
+    const { page } = w;
+    await logIn(page, served.owner);
+    await go(page, `#/vehicles/${vin}`);
+    await page.click('[data-testid="vin-file-link"]');
+    await page.waitForSelector('[data-testid="vin-file"]');
+    expect(await page.textContent('[data-testid="vin-file-checkpoint"]')).toContain(
+      "signed by the node's checkpoint key",
+    );
+    const rows = await page.$$eval('[data-testid="vin-file"] tbody tr', (trs) =>
+      trs.map((tr) => Array.from(tr.children, (td) => td.textContent ?? '')),
+    );
+    const kinds = rows.map((r) => r[1]);
+    expect(kinds).toContain('registration');
+    expect(kinds).toContain('trip');
+    expect(kinds).toContain('crash');
+    expect(kinds).toContain('grant');
+    for (const r of rows)
+      expect(r[4]).toMatch(/^included \(\d+ entr(y|ies)\)$|newer than the checkpoint/);
+    await shot(page, '09-vin-file');
+  });
+
+  it('lets the insurer see the granted vehicle and its crash, but not manage grants', async () => {
+    const w = await openPage(browser, served.url);
+    pages.push(w);
+    const { page } = w;
+    await logIn(page, served.insurer);
+    expect(await page.textContent('[data-testid="fleet"]')).toContain(vin);
+    expect(await page.textContent('nav')).not.toContain('Grants');
+    await page.click(`[data-testid="fleet"] a[href="#/vehicles/${vin}"]`);
+    await page.waitForSelector('[data-testid="event-link-crash"]');
+    await page.click('[data-testid="event-link-crash"]');
+    await page.waitForSelector('figure.chart canvas');
+    await page.click('[data-testid="verify"]');
+    await page.waitForSelector('[data-testid="verdict-box"] [data-testid="verdict"]');
+    expect(await page.textContent('[data-testid="verdict-box"] [data-testid="verdict"]')).toBe(
+      'VERIFIED',
+    );
+    await shot(page, '10-insurer-crash-verified');
   });
 
   it('ran without console errors, CSP violations or requests off the node', () => {

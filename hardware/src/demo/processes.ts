@@ -1,8 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../../bin/enginechain.js', import.meta.url));
+/**
+ * The repository's `bin/enginechain.js`, found by walking up from this module: its depth
+ * differs between sources (hardware/src/demo/) and the bundle (hardware/dist/, any chunk).
+ */
+function findBin(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const bin = join(dir, 'bin', 'enginechain.js');
+    if (existsSync(bin)) return bin;
+    if (dirname(dir) === dir) throw new Error('bin/enginechain.js not found above this module');
+  }
+}
+
+const BIN = findBin();
 
 /** A child `enginechain` process whose first stdout line is a JSON object it announces. */
 export interface EnginechainProcess {

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseDbc, type DbcDatabase, type VssSignalMapping } from '@enginechain/firmware-bridge';
+import { hardwareDataPath } from '../data-path.js';
 import type { VehicleSnapshot } from '../vehicle/state.js';
 
 /** hardware/data/sim-vehicle.dbc: the simulated car's CAN messages. */
-export const SIM_VEHICLE_DBC_PATH = fileURLToPath(
-  new URL('../../data/sim-vehicle.dbc', import.meta.url),
-);
+export const SIM_VEHICLE_DBC_PATH = hardwareDataPath('sim-vehicle.dbc');
 
 export function loadSimVehicleDbc(): DbcDatabase {
   return parseDbc(readFileSync(SIM_VEHICLE_DBC_PATH, 'utf8'));

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { hardwareDataPath } from '../data-path.js';
 import { SimulatorError } from './errors.js';
 
 /** The EPA schedules shipped in hardware/data/drive-cycles (see the README there). */
@@ -50,15 +50,12 @@ export function parseDriveCycleCsv(text: string, name = 'custom'): DriveCycle {
   return { name, timesS, speedsKmh, durationS: timesS[timesS.length - 1] ?? 0 };
 }
 
-// src/vehicle/ when run from source, dist/ when bundled by tsup.
-const DATA_DIR_CANDIDATES = ['../../data/drive-cycles/', '../data/drive-cycles/'];
-
 function bundledCyclePath(name: DriveCycleName): string | undefined {
-  for (const candidate of DATA_DIR_CANDIDATES) {
-    const path = fileURLToPath(new URL(`${candidate}${name}.csv`, import.meta.url));
-    if (existsSync(path)) return path;
+  try {
+    return hardwareDataPath(`drive-cycles/${name}.csv`);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 export function isDriveCycleName(value: string): value is DriveCycleName {

@@ -1256,7 +1256,7 @@ export interface paths {
                         "application/json": {
                             vehicles: {
                                 distanceKm: number | null;
-                                kinds: string[];
+                                kinds: ("trips" | "events" | "traces" | "scores")[];
                                 lastSeen: number | null;
                                 manufacturer: string | null;
                                 modelYear: number | null;
@@ -1338,7 +1338,7 @@ export interface paths {
                                 registrationLeaf: number;
                                 status: string;
                             }[];
-                            kinds: string[];
+                            kinds: ("trips" | "events" | "traces" | "scores")[];
                             /** @enum {string} */
                             relation: "owner" | "grantee";
                             vin: string;

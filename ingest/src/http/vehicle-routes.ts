@@ -10,7 +10,13 @@ import type { VehicleData } from '../vehicles/vehicle-data.js';
 import { buildVinFile } from '../vehicles/vin-file.js';
 import { HttpError } from './errors.js';
 import { requireKind } from './principal.js';
-import { errorResponses, proofSchema, timeRangeQuery, vinParams } from './schemas.js';
+import {
+  dataKindSchema,
+  errorResponses,
+  proofSchema,
+  timeRangeQuery,
+  vinParams,
+} from './schemas.js';
 
 export interface VehicleRouteOptions {
   readonly access: AccessService;
@@ -108,7 +114,7 @@ const vehicleSummarySchema = {
     manufacturer: { type: ['string', 'null'] },
     modelYear: { type: ['integer', 'null'] },
     relation: { type: 'string', enum: ['owner', 'grantee'] },
-    kinds: { type: 'array', items: { type: 'string' } },
+    kinds: { type: 'array', items: dataKindSchema },
     lastSeen: { type: ['number', 'null'] },
     score: { type: ['number', 'null'] },
     distanceKm: { type: ['number', 'null'] },
@@ -240,7 +246,7 @@ export const vehicleRoutes = fp(
                 vin: { type: 'string' },
                 decoded: { type: 'object', additionalProperties: true },
                 relation: { type: 'string', enum: ['owner', 'grantee'] },
-                kinds: { type: 'array', items: { type: 'string' } },
+                kinds: { type: 'array', items: dataKindSchema },
                 devices: {
                   type: 'array',
                   items: {

@@ -5,7 +5,8 @@
  * VIN says, verifying a local evidence file); logging in adds vehicles, trips, events and, for
  * owners, grants. All data comes from the node's API; nothing from the internet.
  */
-import { api, ApiError, type DataKind, type User, type VehicleEvent } from './api.js';
+import { leafHash, openCheckpoint, parseVerifierKey, verifyInclusion } from '@enginechain/shared';
+import { api, ApiError, type DataKind, type User, type VehicleEvent, type VinFile } from './api.js';
 import { seriesCharts } from './charts.js';
 import { fmtNumber, fmtTime, h, link, replace, table } from './dom.js';
 import { verifyButton, verifyFileInput } from './verify-panel.js';
@@ -253,7 +254,119 @@ async function vehicleView(vin: string): Promise<void> {
   page(
     `Vehicle ${vin}`,
     v ? null : h('p', { class: 'muted' }, 'Not one of your vehicles.'),
+    v
+      ? h(
+          'p',
+          {},
+          link(
+            `#/vehicles/${vin}/file`,
+            'VIN file: the lifetime timeline, checked against the log',
+            {
+              'data-testid': 'vin-file-link',
+            },
+          ),
+        )
+      : null,
     ...sections,
+  );
+}
+
+const fromBase64 = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+
+/**
+ * What the page itself proved about each item of a VIN file: the checkpoint is signed by the
+ * node's published key and names the root the file claims; each leaf's inclusion proof leads
+ * to that root. The node is not trusted for any of it.
+ */
+function checkVinFile(
+  file: VinFile,
+  verifierKey: string | undefined,
+  origin: string,
+): { checkpoint: string; items: string[] } {
+  const cp = file.checkpoint;
+  if (!cp)
+    return { checkpoint: 'no signed checkpoint yet', items: file.items.map(() => 'pending') };
+  let root: Uint8Array;
+  try {
+    if (!verifierKey) throw new Error('the node published no checkpoint key');
+    const { checkpoint } = openCheckpoint(cp.note, [parseVerifierKey(verifierKey)], { origin });
+    root = checkpoint.rootHash;
+    if (
+      checkpoint.treeSize !== BigInt(cp.treeSize) ||
+      btoa(String.fromCharCode(...root)) !== cp.rootHash
+    )
+      throw new Error('the signed checkpoint does not name the size and root the file claims');
+  } catch (err) {
+    const reason = `checkpoint NOT verified: ${(err as Error).message}`;
+    return { checkpoint: reason, items: file.items.map(() => 'not checked') };
+  }
+  const items = file.items.map((item) => {
+    if (item.leaves.length === 0) return 'no log entry';
+    let pending = 0;
+    try {
+      for (const l of item.leaves) {
+        if (!l.proof) {
+          pending++;
+          continue;
+        }
+        const leaf = leafHash(fromBase64(l.entry));
+        verifyInclusion(
+          BigInt(l.leafIndex),
+          BigInt(cp.treeSize),
+          leaf,
+          l.proof.map(fromBase64),
+          root,
+        );
+      }
+    } catch (err) {
+      return `NOT included: ${(err as Error).message}`;
+    }
+    const proved = item.leaves.length - pending;
+    return pending === 0
+      ? `included (${proved} ${proved === 1 ? 'entry' : 'entries'})`
+      : `${proved} included, ${pending} newer than the checkpoint`;
+  });
+  return { checkpoint: `signed by the node's checkpoint key, ${cp.treeSize} entries`, items };
+}
+
+async function vinFileView(vin: string): Promise<void> {
+  const [file, key, node] = await Promise.all([api.file(vin), trustedKey(), api.node()]);
+  const checked = checkVinFile(file, key, node.logOrigin);
+  const download = h(
+    'button',
+    {
+      type: 'button',
+      'data-testid': 'vin-file-download',
+      onclick: () => {
+        const blob = new Blob([JSON.stringify(file, null, 2)], { type: 'application/json' });
+        const a = h('a', { href: URL.createObjectURL(blob), download: `vin-file-${vin}.json` });
+        a.click();
+        URL.revokeObjectURL(a.href);
+      },
+    },
+    'Download the VIN file (JSON)',
+  );
+  page(
+    `VIN file ${vin}`,
+    h('p', {}, link(`#/vehicles/${vin}`, `← ${vin}`)),
+    h(
+      'p',
+      {},
+      'Every item with the sidechain entries behind it. This page checked the checkpoint signature and each inclusion proof itself.',
+    ),
+    h('p', { 'data-testid': 'vin-file-checkpoint' }, `Checkpoint: ${checked.checkpoint}`),
+    download,
+    table(
+      ['Time', 'Kind', 'What', 'Log leaves', 'Proof'],
+      file.items.map((item, i) => [
+        fmtTime(item.at),
+        item.kind,
+        item.summary,
+        item.leaves.map((l) => l.leafIndex).join(', '),
+        h('span', { class: checked.items[i]?.startsWith('NOT') ? 'bad' : '' }, checked.items[i]),
+      ]),
+      { 'data-testid': 'vin-file' },
+    ),
   );
 }
 
@@ -459,6 +572,7 @@ async function route(): Promise<void> {
     if (parts[0] === 'vehicles' && parts[1]) {
       if (parts[2] === 'trips' && parts[3]) return await tripView(parts[1], parts[3]);
       if (parts[2] === 'events' && parts[3]) return await eventView(parts[1], Number(parts[3]));
+      if (parts[2] === 'file') return await vinFileView(parts[1]);
       return await vehicleView(parts[1]);
     }
     return await fleetView();
