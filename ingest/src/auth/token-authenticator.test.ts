@@ -36,6 +36,7 @@ describe('token authenticator', () => {
     });
     expect(await auth.authenticate(key.deviceId, token)).toEqual({
       ok: false,
+      code: 'token-replayed',
       reason: 'token replayed',
     });
   });
@@ -46,12 +47,12 @@ describe('token authenticator', () => {
     const auth = tokenAuthenticator({ store });
     const stranger = generateDeviceKey();
     expect(await auth.authenticate(stranger.deviceId, createMqttToken(stranger.deviceId, stranger.privateKey)))
-      .toEqual({ ok: false, reason: 'unknown device' });
+      .toEqual({ ok: false, code: 'unknown-device', reason: 'unknown device' });
     expect(await auth.authenticate(key.deviceId, createMqttToken(key.deviceId, stranger.privateKey)))
-      .toEqual({ ok: false, reason: 'token bad-signature' });
+      .toEqual({ ok: false, code: 'token-bad-signature', reason: 'token bad-signature' });
     expect(await auth.authenticate(key.deviceId, createMqttToken(key.deviceId, key.privateKey, Date.now() - 600_000)))
-      .toEqual({ ok: false, reason: 'token expired' });
-    expect(await auth.authenticate('admin', new Uint8Array(80))).toEqual({ ok: false, reason: 'username is not a device id' });
+      .toEqual({ ok: false, code: 'token-expired', reason: 'token expired' });
+    expect(await auth.authenticate('admin', new Uint8Array(80))).toEqual({ ok: false, code: 'not-a-device-id', reason: 'username is not a device id' });
   }); // prettier-ignore
 
   it('works end to end through the embedded broker with mqtt.js', async () => {

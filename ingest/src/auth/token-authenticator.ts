@@ -19,10 +19,11 @@ export function tokenAuthenticator(options: TokenAuthenticatorOptions): DeviceAu
   return {
     async authenticate(username, password) {
       if (!/^[0-9a-f]{32}$/.test(username))
-        return { ok: false, reason: 'username is not a device id' };
+        return { ok: false, code: 'not-a-device-id', reason: 'username is not a device id' };
       const device = await options.store.getDevice(username);
-      if (!device) return { ok: false, reason: 'unknown device' };
-      if (device.status !== 'active') return { ok: false, reason: `device is ${device.status}` };
+      if (!device) return { ok: false, code: 'unknown-device', reason: 'unknown device' };
+      if (device.status !== 'active')
+        return { ok: false, code: 'revoked-device', reason: `device is ${device.status}` };
       const nowMs = now();
       const verdict = verifyMqttToken(password, {
         deviceId: username,
@@ -30,7 +31,8 @@ export function tokenAuthenticator(options: TokenAuthenticatorOptions): DeviceAu
         nowMs,
         maxSkewMs,
       });
-      if (!verdict.ok) return { ok: false, reason: `token ${verdict.reason}` };
+      if (!verdict.ok)
+        return { ok: false, code: `token-${verdict.reason}`, reason: `token ${verdict.reason}` };
       // Keep the nonce until the token could no longer pass the time check anyway.
       const fresh = await options.store.useNonce(
         username,
@@ -38,7 +40,7 @@ export function tokenAuthenticator(options: TokenAuthenticatorOptions): DeviceAu
         verdict.claims.timeMs + maxSkewMs,
         nowMs,
       );
-      if (!fresh) return { ok: false, reason: 'token replayed' };
+      if (!fresh) return { ok: false, code: 'token-replayed', reason: 'token replayed' };
       return { ok: true, deviceId: username };
     },
   };

@@ -13,7 +13,7 @@ const authenticator = {
     const expected = `secret-${username}`;
     return Buffer.from(password).toString() === expected
       ? ({ ok: true, deviceId: username } as const)
-      : ({ ok: false, reason: 'wrong secret' } as const);
+      : ({ ok: false, code: 'token-bad-signature', reason: 'wrong secret' } as const);
   },
 };
 

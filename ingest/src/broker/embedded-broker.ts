@@ -6,22 +6,20 @@ import {
   type BrokerListener,
   type BrokerListenerSpec,
 } from './listeners.js';
+import type { BrokerRefusal, BrokerRefusalDetail, MqttAuthRefusalCode } from './refusals.js';
 import { batchTopic, receiptTopic } from './topics.js';
+
+export type { BrokerRefusal, BrokerRefusalDetail } from './refusals.js';
 
 /** Checks a device's MQTT CONNECT credentials (username = device id, password = signed token). */
 export interface DeviceAuthenticator {
   authenticate(
     username: string,
     password: Uint8Array,
-  ): Promise<{ ok: true; deviceId: string } | { ok: false; reason: string }>;
+  ): Promise<
+    { ok: true; deviceId: string } | { ok: false; code: MqttAuthRefusalCode; reason: string }
+  >;
 }
-
-export type BrokerRefusal =
-  | 'bad-credentials'
-  | 'publish-denied'
-  | 'subscribe-denied'
-  /** A TLS handshake failed: no or an untrusted client certificate, no shared protocol. */
-  | 'tls-refused';
 
 export interface EmbeddedBrokerOptions {
   readonly host: string;
@@ -38,7 +36,7 @@ export interface EmbeddedBrokerOptions {
   readonly allowPlaintext?: boolean;
   readonly authenticator: DeviceAuthenticator;
   /** Called for every refused CONNECT, PUBLISH or SUBSCRIBE, for logs and metrics. */
-  readonly onRefusal?: (kind: BrokerRefusal, detail: { clientId: string; reason: string }) => void;
+  readonly onRefusal?: (kind: BrokerRefusal, detail: BrokerRefusalDetail) => void;
 }
 
 export interface EmbeddedBroker {
@@ -83,25 +81,41 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const aedes = await Aedes.createBroker({
     authenticate(client, username, password, done) {
       if (!username || !password) {
-        refuse('bad-credentials', { clientId: client.id, reason: 'missing username or password' });
+        refuse('bad-credentials', {
+          clientId: client.id,
+          code: 'missing-credentials',
+          reason: 'missing username or password',
+        });
         done(authError(BAD_USERNAME_OR_PASSWORD, 'missing credentials'), false);
         return;
       }
       options.authenticator.authenticate(username, new Uint8Array(password)).then(
         (verdict) => {
           if (verdict.ok && evicted.has(verdict.deviceId)) {
-            refuse('bad-credentials', { clientId: client.id, reason: 'device evicted' });
+            refuse('bad-credentials', {
+              clientId: client.id,
+              code: 'device-evicted',
+              reason: 'device evicted',
+            });
             done(authError(NOT_AUTHORIZED, 'device evicted'), false);
           } else if (verdict.ok) {
             deviceOf.set(client, verdict.deviceId);
             done(null, true);
           } else {
-            refuse('bad-credentials', { clientId: client.id, reason: verdict.reason });
+            refuse('bad-credentials', {
+              clientId: client.id,
+              code: verdict.code,
+              reason: verdict.reason,
+            });
             done(authError(BAD_USERNAME_OR_PASSWORD, verdict.reason), false);
           }
         },
         (err: unknown) => {
-          refuse('bad-credentials', { clientId: client.id, reason: String(err) });
+          refuse('bad-credentials', {
+            clientId: client.id,
+            code: 'auth-failed',
+            reason: String(err),
+          });
           done(authError(NOT_AUTHORIZED, 'authentication failed'), false);
         },
       );

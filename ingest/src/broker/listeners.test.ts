@@ -17,7 +17,7 @@ const authenticator = {
   async authenticate(username: string, password: Uint8Array) {
     return Buffer.from(password).toString() === `secret-${username}`
       ? ({ ok: true, deviceId: username } as const)
-      : ({ ok: false, reason: 'wrong secret' } as const);
+      : ({ ok: false, code: 'token-bad-signature', reason: 'wrong secret' } as const);
   },
 };
 

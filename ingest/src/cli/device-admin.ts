@@ -4,6 +4,17 @@ import { isLoopbackHost } from '../broker/listeners.js';
 import type { DeviceSummary, Revocation } from '../devices/device-admin.js';
 import { OPERATOR_TOKEN_FILE, readOperatorTokenFile } from '../devices/operator-token.js';
 
+/**
+ * The `enginechain device list|revoke` failures found before or without the node's answer (the
+ * node's own codes are DEVICE_ADMIN_ERRORS); docs/errors.md lists both.
+ */
+export const OPERATOR_CLIENT_ERROR_CODES = {
+  'bad-input': '--node is not an http(s) URL',
+  'plaintext-refused': 'The operator token would cross the network in clear (http off loopback)',
+  unreachable: 'The node did not answer',
+  'bad-response': 'The node answered with something that is not its JSON',
+} as const;
+
 /** A failure talking to the operator routes: the node's `{ code, message }`, or a local one. */
 export class OperatorClientError extends Error {
   override readonly name = 'OperatorClientError';

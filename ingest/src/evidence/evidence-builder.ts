@@ -7,11 +7,24 @@ import {
 import type { IngestStore, StoredBatchRow } from '../storage/ingest-store.js';
 import type { Sidechain } from '../sidechain/sidechain.js';
 
+/**
+ * Why `enginechain evidence` (exit 1) could not build a file, one table (after fastify's
+ * lib/errors.js); docs/errors.md lists them. A code never changes meaning.
+ */
+export const EVIDENCE_REQUEST_ERROR_CODES = {
+  'unknown-event': 'No event with this id for this VIN',
+  'no-batches': 'No logged (and checkpointed) batches for this VIN in the range',
+  'several-devices': 'The range spans batches of more than one device; ask for a narrower one',
+  'unknown-device': 'The batches name a device that is not registered',
+  'bad-range': 'from is after to',
+} as const;
+
+export type EvidenceRequestErrorCode = keyof typeof EVIDENCE_REQUEST_ERROR_CODES;
+
 export class EvidenceRequestError extends Error {
   override readonly name = 'EvidenceRequestError';
   constructor(
-    readonly code:
-      'unknown-event' | 'no-batches' | 'several-devices' | 'unknown-device' | 'bad-range',
+    readonly code: EvidenceRequestErrorCode,
     message: string,
   ) {
     super(message);

@@ -19,6 +19,23 @@ export class IngestMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly mqttAuthRefusals = new Counter({
+    name: 'enginechain_ingest_mqtt_auth_refusals_total',
+    help: 'Refused MQTT CONNECTs by code (docs/errors.md)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly alerts = new Counter({
+    name: 'enginechain_ingest_alerts_total',
+    help: 'Quarantined batches that show a second history for a device (fork, bad-prev): alert on any',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly resendRequests = new Counter({
+    name: 'enginechain_ingest_resend_requests_total',
+    help: 'Signed resend requests sent to devices for the seqs missing before held batches',
+    registers: [this.registry],
+  });
   readonly receipts = new Counter({
     name: 'enginechain_ingest_receipts_total',
     help: 'Signed receipts sent',

@@ -57,9 +57,17 @@ class RateMeter {
   }
 }
 
-/** The checkpoint key's name for an origin (key names allow fewer characters than origins). */
+/** Quarantine codes: the device signed a batch that contradicts its accepted chain. */
+const ALERT_CODES: ReadonlySet<string> = new Set(['fork', 'bad-prev']);
+const isAlert = (code: string) => ALERT_CODES.has(code);
+
+/**
+ * The checkpoint key's name for an origin: the origin itself (docs/merkle-log.md), so a
+ * verifier pins the two together; a C2SP key name only may not hold whitespace or "+". Used
+ * when the key is made, on first start; a key already made keeps its name.
+ */
 function keyNameOf(origin: string): string {
-  return origin.replace(/[^A-Za-z0-9.\-_]/g, '-');
+  return origin.replace(/[\s+]/gu, '-');
 }
 
 export interface IngestNodeOptions {
@@ -134,10 +142,7 @@ export class IngestNode {
     const log = options.logger ?? pino({ name: 'enginechain-ingest' });
     const origin = options.origin ?? DEFAULT_ORIGIN;
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-    const keys = await loadOrCreateNodeKeys(
-      join(options.dataDir, 'keys'),
-      origin.replace(/[^A-Za-z0-9.\-_]/g, '-'),
-    );
+    const keys = await loadOrCreateNodeKeys(join(options.dataDir, 'keys'), keyNameOf(origin));
     if (keys.created)
       log.info(
         {
@@ -188,6 +193,7 @@ export class IngestNode {
         authenticator: tokenAuthenticator({ store }),
         onRefusal: (kind, detail) => {
           metrics.rejections.inc({ reason: kind });
+          if (detail.code) metrics.mqttAuthRefusals.inc({ code: detail.code });
           log.warn({ kind, ...detail }, 'broker refused');
         },
       });
@@ -241,7 +247,8 @@ export class IngestNode {
         dispatcher.enqueue(info);
       },
       onResendNeeded: (deviceId, seqs) => {
-        log.info({ deviceId, seqs: seqs.length }, 'asking device to resend');
+        metrics.resendRequests.inc();
+        log.info({ deviceId, missing: seqs.length, first: seqs[0] }, 'asking device to resend');
         publish(
           deviceId,
           signNodeMessage({ type: 'resend', deviceId, seqs }, keys.receiptKey),
@@ -249,7 +256,12 @@ export class IngestNode {
       },
       onRejection: (code, detail) => {
         metrics.rejections.inc({ reason: code });
-        log.warn({ code, ...detail }, 'batch refused or flagged');
+        if (isAlert(code)) {
+          // A second signed history for one device: a cloned key or a tampered device. Kept in
+          // quarantine, never logged; an operator must look, so it is an error, not a warning.
+          metrics.alerts.inc({ kind: code });
+          log.error({ alert: code, code, ...detail }, 'ALERT: batch quarantined');
+        } else log.warn({ code, ...detail }, 'batch refused or flagged');
       },
     });
     const enrolment = new EnrolmentService(store);

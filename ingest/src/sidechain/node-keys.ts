@@ -30,10 +30,22 @@ export interface NodeKeys {
   readonly created: boolean;
 }
 
+/**
+ * Why the node's keys could not be loaded (the node does not start), one table (after
+ * fastify's lib/errors.js); docs/errors.md lists them. A code never changes meaning.
+ */
+export const NODE_KEY_ERROR_CODES = {
+  'insecure-permissions': 'A node key file can be read by others than its owner (chmod 600 it)',
+  malformed: 'A node key file does not parse, or the receipt key is not Ed25519',
+  partial: 'Only one of checkpoint.key and receipt.key is there; restore the other',
+} as const;
+
+export type NodeKeyErrorCode = keyof typeof NODE_KEY_ERROR_CODES;
+
 export class NodeKeyError extends Error {
   override readonly name = 'NodeKeyError';
   constructor(
-    readonly code: 'insecure-permissions' | 'malformed' | 'partial',
+    readonly code: NodeKeyErrorCode,
     message: string,
   ) {
     super(message);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,6 +25,8 @@ describe('node keys', () => {
     const dir = tmp();
     const a = await loadOrCreateNodeKeys(dir, 'enginechain.test');
     expect(a.created).toBe(true);
+    for (const f of ['checkpoint.key', 'receipt.key'])
+      expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
     const b = await loadOrCreateNodeKeys(dir, 'enginechain.test');
     expect(b.created).toBe(false);
     expect(b.checkpointVerifierKey).toBe(a.checkpointVerifierKey);

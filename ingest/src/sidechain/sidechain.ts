@@ -21,10 +21,22 @@ export interface SidechainOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Errors of the node's sidechain, one table (after fastify's lib/errors.js); docs/errors.md
+ * lists them. A code never changes meaning.
+ */
+export const SIDECHAIN_ERROR_CODES = {
+  inconsistent:
+    'The stored log does not match the last signed checkpoint, or does not extend it: the node refuses to start and sign',
+  'out-of-range': 'A leaf index or tree size beyond the log was asked for',
+} as const;
+
+export type SidechainErrorCode = keyof typeof SIDECHAIN_ERROR_CODES;
+
 export class SidechainError extends Error {
   override readonly name = 'SidechainError';
   constructor(
-    readonly code: 'inconsistent' | 'out-of-range',
+    readonly code: SidechainErrorCode,
     message: string,
   ) {
     super(message);

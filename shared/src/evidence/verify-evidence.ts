@@ -30,18 +30,28 @@ import {
 
 const EDDSA = -8;
 
+/**
+ * Why `verifyEvidence` (and `enginechain verify`, exit 1) refused a file, one table (after
+ * fastify's lib/errors.js); docs/evidence.md and docs/errors.md list them. A code never
+ * changes meaning.
+ */
+export const EVIDENCE_ERROR_CODES = {
+  malformed: 'Not a well-formed evidence file (envelope, headers, fields, version, size)',
+  'untrusted-signer': 'No usable checkpoint key to check against (none given, or malformed)',
+  'bad-signature': 'The file is not signed by a trusted checkpoint key',
+  'bad-checkpoint': 'A checkpoint is not signed by enough trusted keys, or is for another log',
+  'bad-registration': 'The device registration does not match the device key or the VIN',
+  'bad-batch': 'A batch signature, VIN or log entry is wrong',
+  'bad-proof': 'An inclusion or consistency proof fails',
+  'broken-chain': 'Consecutive batches do not link (prev is not the hash of the one before)',
+} as const;
+
+export type EvidenceErrorCode = keyof typeof EVIDENCE_ERROR_CODES;
+
 export class EvidenceError extends Error {
   override readonly name = 'EvidenceError';
   constructor(
-    readonly code:
-      | 'malformed'
-      | 'untrusted-signer'
-      | 'bad-signature'
-      | 'bad-checkpoint'
-      | 'bad-registration'
-      | 'bad-batch'
-      | 'bad-proof'
-      | 'broken-chain',
+    readonly code: EvidenceErrorCode,
     message: string,
   ) {
     super(message);
