@@ -20,13 +20,20 @@ export interface ElmTransport {
 
 export const ELM_TCP_DEFAULT_PORT = 35000;
 
-/** Parses `tcp://host[:port]`; undefined for anything else (a serial path). */
-export function parseTcpAddress(address: string): { host: string; port: number } | undefined {
+/**
+ * Parses `tcp://host[:port]` (port 35000 when left out); undefined for anything else (a serial
+ * path). `listen` also allows port 0, "any free port", for a server that reports its port.
+ */
+export function parseTcpAddress(
+  address: string,
+  options: { listen?: boolean } = {},
+): { host: string; port: number } | undefined {
   const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/i.exec(address);
   if (!m) return undefined;
   const port = m[2] === undefined ? ELM_TCP_DEFAULT_PORT : Number(m[2]);
-  if (!(port > 0 && port < 65536)) {
-    throw new AdapterError('bad-input', `port in ${address} must be 1..65535`);
+  const lowest = options.listen ? 0 : 1;
+  if (!(port >= lowest && port < 65536)) {
+    throw new AdapterError('bad-input', `port in ${address} must be ${lowest}..65535`);
   }
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }

@@ -1,6 +1,6 @@
 /**
  * One table of adapter error codes (after fastify's lib/errors.js). A code never changes
- * meaning; docs/errors.md lists each with what to check.
+ * meaning; docs/install.md ("Adapter error codes") lists each with what to check.
  */
 export const ADAPTER_ERROR_CODES = {
   'no-adapter': 'No adapter answered: check the port or address, power and baud rate',

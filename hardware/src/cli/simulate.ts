@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseTcpAddress } from '@enginechain/firmware-bridge';
 import { startImuEmulator } from '../imu/emulator.js';
 import type { LineEmitter } from '../nmea/line-emitter.js';
 import { startNmeaEmulator } from '../nmea/emulator.js';
@@ -31,7 +32,7 @@ export interface SimulationOptions {
     readonly noDataPids?: readonly number[];
     /** Every this many wall seconds, 16 bytes of line noise before a reply. */
     readonly garbageEveryS?: number;
-    /** Every this many wall seconds, the adapter drops off (TCP closed, pty unplugged 1 s). */
+    /** Every this many wall seconds, the adapter drops off for 1 s (TCP reset, pty unplugged). */
     readonly dropEveryS?: number;
   };
   readonly nmeaRateHz?: number;
@@ -129,7 +130,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Runni
         closers.push(async () => clearInterval(timer));
       };
       every(f?.garbageEveryS, () => elm.faults.injectGarbage(16));
-      every(f?.dropEveryS, () => (elm.ptyPath ? elm.faults.unplug(1_000) : elm.faults.drop()));
+      every(f?.dropEveryS, () => elm.faults.unplug(1_000));
       if (elm.url) interfaces.elm327 = elm.url;
       if (elm.ptyPath) interfaces.elm327Pty = elm.ptyPath;
     }
@@ -159,10 +160,16 @@ function nonNegativeNumber(value: string): number {
   return n;
 }
 
+/** `tcp://host[:port]`, port 35000 when left out (as `enginechain obd` reads it), 0 for any. */
 function tcpUrl(value: string): { host: string; port: number } {
-  const m = /^tcp:\/\/([^:/]+|\[[^\]]+\]):(\d{1,5})$/.exec(value);
-  if (!m || Number(m[2]) > 65_535) throw new InvalidArgumentError('expected tcp://host:port');
-  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  let address: { host: string; port: number } | undefined;
+  try {
+    address = parseTcpAddress(value, { listen: true });
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  if (!address) throw new InvalidArgumentError('expected tcp://host[:port]');
+  return address;
 }
 
 function pidList(value: string): number[] {
@@ -208,7 +215,7 @@ export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description(
-      'Play an EPA drive cycle as a vehicle and serve it over emulated interfaces (NMEA GNSS, IMU) until the cycle ends',
+      'Play an EPA drive cycle as one vehicle and serve it as an ELM327 (pty, and TCP with --elm327), an SLCAN adapter, a GNSS receiver (NMEA) and an IMU until the cycle ends',
     )
     .requiredOption('--cycle <name|file>', 'udds, hwfet, us06, nycc, or a t_s,speed_kmh CSV file')
     .option('--speedup <n>', 'simulated seconds per wall second', positiveNumber, 1)
@@ -223,7 +230,11 @@ export function registerSimulateCommand(program: Command): void {
     .option('--noise', 'Gaussian noise on accelerations and yaw rate (default)')
     .option('--no-noise', 'exact dv/dt, no sensor noise')
     .option('--pty', 'serve NMEA, IMU, SLCAN and ELM327 on pseudo-terminals (default)')
-    .option('--elm327 <url>', 'also serve the ELM327 on TCP, e.g. tcp://127.0.0.1:35000', tcpUrl)
+    .option(
+      '--elm327 <url>',
+      'also serve the ELM327 on TCP (Wi-Fi adapter style), e.g. tcp://127.0.0.1:35000; port 35000 if left out',
+      tcpUrl,
+    )
     .option(
       '--elm327-delay <ms>',
       'ELM327 fault: extra delay before every reply',
@@ -241,7 +252,7 @@ export function registerSimulateCommand(program: Command): void {
     )
     .option(
       '--elm327-drop-every <s>',
-      'ELM327 fault: the adapter drops off every S seconds',
+      'ELM327 fault: the adapter drops off for 1 s every S seconds',
       positiveNumber,
     )
     .addOption(

@@ -56,7 +56,10 @@ export class Elm327Faults extends EventEmitter<{ drop: []; unplug: [number] }> {
     this.emit('drop');
   }
 
-  /** pty only: the device disappears for `forMs` and comes back at the same path. */
+  /**
+   * The adapter is gone for `forMs`, then back: the pty disappears and comes back at the same
+   * path; TCP connections are reset and new ones are closed at once until then.
+   */
   unplug(forMs: number): void {
     if (!(forMs >= 0)) throw new RangeError('forMs must be >= 0');
     this.emit('unplug', forMs);

@@ -133,7 +133,13 @@ export async function startElm327Server(options: Elm327ServerOptions): Promise<E
   try {
     if (options.tcp) {
       const sockets = new Set<Socket>();
+      /** Until when the adapter is unplugged: connections made meanwhile are closed at once. */
+      let offUntil = 0;
       const server: Server = createServer((socket) => {
+        if (Date.now() < offUntil) {
+          socket.destroy();
+          return;
+        }
         stats.connections++;
         sockets.add(socket);
         socket.setNoDelay(true);
@@ -160,11 +166,18 @@ export async function startElm327Server(options: Elm327ServerOptions): Promise<E
       const drop = () => {
         for (const s of sockets) s.destroy();
       };
+      // A Wi-Fi adapter that loses power: connections reset, none taken until it is back.
+      const unplug = (forMs: number) => {
+        offUntil = Date.now() + forMs;
+        drop();
+      };
       faults.on('drop', drop);
+      faults.on('unplug', unplug);
       const { port } = server.address() as AddressInfo;
       url = `tcp://${host}:${port}`;
       closers.push(async () => {
         faults.off('drop', drop);
+        faults.off('unplug', unplug);
         drop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       });

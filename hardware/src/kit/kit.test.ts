@@ -14,10 +14,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { TOYOTA_VSS_MAPPING } from '@enginechain/firmware-bridge';
 import { signalInfo } from '@enginechain/shared';
 
 const KIT = fileURLToPath(new URL('../../kit/', import.meta.url));
@@ -183,6 +184,28 @@ describe('board profiles', () => {
     }
   });
 
+  it('asks a CAN HAT only for signals a DBC mapping gives (the shipped toyota one)', () => {
+    // A CAN HAT hears what the car broadcasts; OBD-II-only values (MAF, coolant) never come.
+    const mapped = new Set(TOYOTA_VSS_MAPPING.map((m) => m.name));
+    for (const p of profiles) {
+      for (const s of p.sources) {
+        if (s.kind !== 'socketcan' && s.kind !== 'slcan') continue;
+        for (const sig of s.signals) expect(mapped, `${p.id}: ${sig.name}`).toContain(sig.name);
+      }
+    }
+  });
+
+  it('brings can0 up at the bitrate the CAN profiles expect (80-enginechain-can0.network)', () => {
+    const network = readFileSync(join(KIT, 'systemd', '80-enginechain-can0.network'), 'utf8');
+    const name = section(network, 'Match').get('Name')?.[0];
+    const rate = section(network, 'CAN').get('BitRate')?.[0] ?? '';
+    const bitrate = Number(rate.replace(/K$/, '')) * (rate.endsWith('K') ? 1000 : 1);
+    const can = profiles.flatMap((p) => p.sources).filter((s) => s.kind === 'socketcan');
+    expect(can.length).toBeGreaterThan(0);
+    for (const s of can)
+      expect({ name, bitrate }).toEqual({ name: s.interface, bitrate: s.bitrate });
+  });
+
   it('rejects a profile with a wrong field, naming it', () => {
     const bad = {
       ...profiles[0],
@@ -247,6 +270,15 @@ describe('systemd unit enginechain-agent.service', () => {
     expect(one('DevicePolicy')).toBe('closed');
     expect(one('RestrictAddressFamilies')?.split(' ')).toContain('AF_CAN');
     expect(section(unitText, 'Install').get('WantedBy')).toEqual(['multi-user.target']);
+  });
+
+  it('starts from the config provision writes into the one folder the agent may write', () => {
+    // `enginechain provision --out /var/lib/enginechain` puts device.key, agent.json and the
+    // outbox there; with ProtectSystem=strict nothing else is writable.
+    const config = /--config (\S+)/.exec(one('ExecStart') ?? '')?.[1] ?? '';
+    expect(config).toBe('/var/lib/enginechain/agent.json');
+    expect(dirname(config)).toBe(one('ReadWritePaths'));
+    expect(dirname(config)).toBe(`/var/lib/${one('StateDirectory')}`);
   });
 
   it('allows the device classes behind every /dev/enginechain name', () => {

@@ -1,5 +1,4 @@
-import { constants, openSync } from 'node:fs';
-import { WriteStream } from 'node:tty';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.js';
 
 export interface LineEmitterOptions {
@@ -24,8 +23,13 @@ const MAX_BACKLOG_BYTES = 4096;
 
 /**
  * Streams lines into a serial device at a fixed rate, as a GNSS receiver or IMU does: it never
- * waits for the reader. Uses Node's non-blocking tty stream so a reader that is not there
- * cannot block the event loop or the libuv thread pool.
+ * waits for the reader.
+ *
+ * The descriptor is opened O_NONBLOCK and written with `writeSync`, which then returns EAGAIN
+ * instead of waiting. Not through `tty.WriteStream`: Node puts a tty handle in blocking mode,
+ * so once nobody reads the pty (no client, or one that was killed) the kernel buffers fill and
+ * the next write stops the whole event loop, every other emulated interface with it. Lines
+ * are dropped whole, never cut, so a reader that comes back sees only complete lines.
  */
 export async function startLineEmitter(options: LineEmitterOptions): Promise<LineEmitter> {
   if (!(options.rateHz > 0 && options.rateHz <= 1000)) {
@@ -37,19 +41,39 @@ export async function startLineEmitter(options: LineEmitterOptions): Promise<Lin
     pty = await openPtyPair();
     devicePath = pty.devicePath;
   }
-  const fd = openSync(devicePath, constants.O_RDWR | constants.O_NOCTTY);
-  const stream = new WriteStream(fd);
-  // EIO when the pty goes away under us; the caller's close() is what matters.
-  stream.on('error', () => {});
+  let fd: number | undefined = openSync(
+    devicePath,
+    constants.O_WRONLY | constants.O_NOCTTY | constants.O_NONBLOCK,
+  );
   const counters = { written: 0, dropped: 0 };
-  const tick = () => {
-    for (const line of options.nextLines()) {
-      if (stream.writableLength > MAX_BACKLOG_BYTES || stream.destroyed) counters.dropped++;
-      else {
-        stream.write(`${line}\r\n`);
-        counters.written++;
+  /** Bytes accepted but not yet taken by the kernel (the tail of a line cut by EAGAIN). */
+  let backlog = Buffer.alloc(0);
+  const flush = () => {
+    while (fd !== undefined && backlog.length > 0) {
+      let n: number;
+      try {
+        n = writeSync(fd, backlog);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return;
+        // EIO and friends: the pty went away under us; the caller's close() is what matters.
+        backlog = Buffer.alloc(0);
+        return;
       }
+      backlog = backlog.subarray(n);
     }
+  };
+  const tick = () => {
+    flush();
+    for (const line of options.nextLines()) {
+      const bytes = Buffer.from(`${line}\r\n`, 'latin1');
+      if (fd === undefined || backlog.length + bytes.length > MAX_BACKLOG_BYTES) {
+        counters.dropped++;
+        continue;
+      }
+      backlog = backlog.length === 0 ? bytes : Buffer.concat([backlog, bytes]);
+      counters.written++;
+    }
+    flush();
   };
   const timer = setInterval(tick, 1000 / options.rateHz);
   let closed = false;
@@ -60,10 +84,8 @@ export async function startLineEmitter(options: LineEmitterOptions): Promise<Lin
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      await new Promise<void>((resolve) => {
-        stream.once('close', () => resolve());
-        stream.destroy();
-      });
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
       await pty?.close();
     },
   };
