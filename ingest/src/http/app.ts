@@ -15,7 +15,7 @@ import type { EnrolmentService } from './enrolment-service.js';
 import { HTTP_ERRORS, HttpError, errorSchema } from './errors.js';
 import { grantRoutes } from './grant-routes.js';
 import { principalPlugin } from './principal.js';
-import { errorResponses } from './schemas.js';
+import { errorResponses, toBase64 } from './schemas.js';
 import { vehicleRoutes } from './vehicle-routes.js';
 
 /** What the node tells a device at enrolment and anyone at GET /v1/node. */
@@ -62,8 +62,6 @@ export interface AppDependencies {
   /** More plugins on the same app (the dashboard, operator routes), registered last. */
   readonly plugins?: readonly { plugin: FastifyPluginAsync<never>; options?: unknown }[];
 }
-
-const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 
 const nodeInfoSchema = {
   type: 'object',
@@ -171,7 +169,7 @@ const publicPlugin = fp(
       async () => {
         const cp = deps.sidechain.latestCheckpoint;
         if (!cp) throw new HttpError('not-found', 'no checkpoint signed yet');
-        return { treeSize: cp.treeSize, rootHash: b64(cp.root), note: cp.note };
+        return { treeSize: cp.treeSize, rootHash: toBase64(cp.root), note: cp.note };
       },
     );
 
@@ -202,7 +200,7 @@ const publicPlugin = fp(
       },
       async (req) => {
         const q = req.query as { leaf: number; size: number };
-        return { proof: (await deps.sidechain.inclusionProof(q.leaf, q.size)).map(b64) };
+        return { proof: (await deps.sidechain.inclusionProof(q.leaf, q.size)).map(toBase64) };
       },
     );
     app.get(
@@ -224,7 +222,7 @@ const publicPlugin = fp(
       },
       async (req) => {
         const q = req.query as { from: number; to: number };
-        return { proof: (await deps.sidechain.consistencyProof(q.from, q.to)).map(b64) };
+        return { proof: (await deps.sidechain.consistencyProof(q.from, q.to)).map(toBase64) };
       },
     );
 
@@ -261,13 +259,13 @@ const publicPlugin = fp(
         const decoded = Object.fromEntries(
           Object.entries(decodeLogEntry(stored.entry)).map(([k, v]) => [
             k,
-            v instanceof Uint8Array ? b64(v) : v,
+            v instanceof Uint8Array ? toBase64(v) : v,
           ]),
         );
         return {
           leafIndex: leaf,
-          entry: b64(stored.entry),
-          leafHash: b64(stored.leafHash),
+          entry: toBase64(stored.entry),
+          leafHash: toBase64(stored.leafHash),
           decoded,
         };
       },

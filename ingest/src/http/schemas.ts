@@ -53,3 +53,6 @@ export const grantSchema = {
 } as const; // prettier-ignore
 
 export const proofSchema = { type: 'array', items: { type: 'string' } } as const;
+
+/** Bytes in JSON: standard base64 (the proofs and hashes RFC 9162 tools print). */
+export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');

@@ -15,6 +15,7 @@ import {
   errorResponses,
   proofSchema,
   timeRangeQuery,
+  toBase64,
   vinParams,
 } from './schemas.js';
 
@@ -25,7 +26,6 @@ export interface VehicleRouteOptions {
   readonly sidechain: Sidechain;
 }
 
-const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 const MAX_TIME = Number.MAX_SAFE_INTEGER;
 
 const seriesSchema = {
@@ -655,7 +655,7 @@ export const vehicleRoutes = fp(
           checkpoint: file.checkpoint
             ? {
                 treeSize: file.checkpoint.treeSize,
-                rootHash: b64(file.checkpoint.root),
+                rootHash: toBase64(file.checkpoint.root),
                 note: file.checkpoint.note,
               }
             : null,
@@ -666,8 +666,8 @@ export const vehicleRoutes = fp(
             ref: i.ref,
             leaves: i.leaves.map((l) => ({
               leafIndex: l.leafIndex,
-              entry: b64(l.entry),
-              proof: l.proof ? l.proof.map(b64) : null,
+              entry: toBase64(l.entry),
+              proof: l.proof ? l.proof.map(toBase64) : null,
             })),
             ...(i.record ? { record: describeAccessRecord(i.record) } : {}),
           })),
@@ -729,8 +729,8 @@ export const vehicleRoutes = fp(
             at: r.at,
             user: r.username,
             leafIndex: r.leafIndex,
-            record: b64(r.record),
-            recordHash: b64(r.recordHash),
+            record: toBase64(r.record),
+            recordHash: toBase64(r.recordHash),
             fields: describeAccessRecord(r.record),
           })),
         };
