@@ -21,7 +21,10 @@ export class PtyError extends Error {
   override readonly name = 'PtyError';
 }
 
-/** Starts `socat` and resolves once both pty links exist. Needs Debian's socat on PATH. */
+/**
+ * Starts `socat` and resolves once both pty links exist. Needs Debian's socat and util-linux's
+ * setpriv on PATH.
+ */
 export async function openPtyPair(
   options: { dir?: string; timeoutMs?: number } = {},
 ): Promise<PtyPair> {
@@ -31,20 +34,27 @@ export async function openPtyPair(
   const hostPath = join(dir, 'host');
   let child: ChildProcess;
   try {
+    // setpriv (util-linux) execs socat with a parent-death signal: when this process is killed
+    // outright (SIGKILL, a crash) socat goes too, instead of holding the ptys for good.
     child = spawn(
-      'socat',
-      [`pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,link=${hostPath}`],
+      'setpriv',
+      ['--pdeathsig', 'SIGTERM', 'socat', `pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,link=${hostPath}`],
       { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    ); // prettier-ignore
   } catch (err) {
-    throw new PtyError('cannot start socat (apt-get install socat)', { cause: err });
+    throw new PtyError('cannot start socat (apt-get install socat util-linux)', { cause: err });
   }
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const spawnError = new Promise<never>((_, reject) =>
     child.once('error', (err) =>
-      reject(new PtyError(`cannot start socat: ${err.message}`, { cause: err })),
+      reject(
+        new PtyError(
+          `cannot start setpriv/socat (apt-get install socat util-linux): ${err.message}`,
+          { cause: err },
+        ),
+      ),
     ),
   );
 
