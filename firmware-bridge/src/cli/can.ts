@@ -27,7 +27,12 @@ export class CanCommandError extends Error {
 export async function runCanDecode(
   dbcPath: string,
   logPath: string,
-  options: { json?: boolean; emit: (line: string) => void },
+  options: {
+    json?: boolean;
+    emit: (line: string) => void;
+    /** Stops decoding early (the reader went away): the summary covers what was decoded. */
+    signal?: AbortSignal;
+  },
 ): Promise<CanDecodeSummary> {
   let text: string;
   try {
@@ -51,6 +56,7 @@ export async function runCanDecode(
   let short = 0;
   try {
     for await (const { frame } of readCandump(logPath, { stats: log })) {
+      if (options.signal?.aborted) break;
       const r = decoder.decode(frame);
       if (r.kind === 'unknown-id' || r.kind === 'remote') {
         unknown++;
@@ -101,13 +107,25 @@ export function registerCanCommands(program: Command): void {
     .argument('<logfile>', 'candump -l log: (seconds) can0 ID#DATA')
     .option('--json', 'one JSON object per line: { t, id, message, signals }')
     .action(async (logfile: string, options: { dbc: string; json?: boolean }) => {
+      // `enginechain can decode … | head`: the reader leaving is the end of the output, not an
+      // error (Node ignores SIGPIPE and would otherwise throw EPIPE with a stack trace). The
+      // listener stays for the command's life: a last write may fail after the action returned.
+      const readerGone = new AbortController();
+      const onStdoutError = (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') throw err;
+        readerGone.abort();
+      };
+      process.stdout.on('error', onStdoutError);
       const lines: string[] = [];
       const flush = () => {
-        if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+        if (lines.length && !readerGone.signal.aborted) {
+          process.stdout.write(lines.join('\n') + '\n');
+        }
         lines.length = 0;
       };
       try {
         const summary = await runCanDecode(options.dbc, logfile, {
+          signal: readerGone.signal,
           json: options.json === true,
           emit: (line) => {
             lines.push(line);
