@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { ConfigError, loadAgentConfig, type AgentConfigInput } from './config/agent-config.js';
-import { ELM327_DEFAULT_SIGNALS, ProvisionError, provisionDevice } from './provision/provision.js';
+import { ConfigError, loadAgentConfig } from './config/agent-config.js';
+import { loadBoardProfile } from './provision/board-profile.js';
+import { chooseSources, ProvisionError, provisionDevice } from './provision/provision.js';
 import { AgentRuntime } from './runtime/agent-runtime.js';
 
 function fail(message: string, code = 1): void {
@@ -24,11 +25,17 @@ export function register(program: Command): void {
       '--out <dir>',
       'folder for device.key (0600), device.pub, agent.json and the outbox',
     )
+    .option(
+      '--profile <file>',
+      'board profile (hardware/kit/profiles/*.json): its sources and per-signal rates',
+    )
+    .option('--dbc <file>', "the vehicle's DBC, for a profile that reads the CAN bus")
+    .option('--mapping <toyota|file>', 'DBC signals to VSS names, for a CAN profile')
     .option('--elm327 <port>', 'ELM327 adapter: serial device or tcp://host:port')
     .option('--nmea <port>', 'GNSS receiver serial device')
     .option('--imu <port>', 'IMU serial device')
     .option('--broker <url>', 'override the broker URL the node announces')
-    .option('--force', 'overwrite an existing key and config')
+    .option('--force', 'overwrite an existing key and config (a new device identity)')
     .option('--json', 'print one JSON object')
     .action(
       async (o: {
@@ -36,6 +43,9 @@ export function register(program: Command): void {
         token: string;
         vin: string;
         out: string;
+        profile?: string;
+        dbc?: string;
+        mapping?: string;
         elm327?: string;
         nmea?: string;
         imu?: string;
@@ -43,26 +53,29 @@ export function register(program: Command): void {
         force?: boolean;
         json?: boolean;
       }) => {
-        const sources: AgentConfigInput['sources'] = [];
-        if (o.elm327)
-          sources.push({ type: 'elm327', port: o.elm327, signals: { ...ELM327_DEFAULT_SIGNALS } });
-        if (o.nmea) sources.push({ type: 'nmea', port: o.nmea });
-        if (o.imu) sources.push({ type: 'imu', port: o.imu });
-        if (sources.length === 0)
-          return fail('give at least one source: --elm327, --nmea or --imu', 2);
         try {
+          const sources = chooseSources({
+            ...(o.profile ? { profile: loadBoardProfile(o.profile) } : {}),
+            can: { ...(o.dbc ? { dbc: o.dbc } : {}), ...(o.mapping ? { mapping: o.mapping } : {}) },
+            ...(o.elm327 ? { elm327: o.elm327 } : {}),
+            ...(o.nmea ? { nmea: o.nmea } : {}),
+            ...(o.imu ? { imu: o.imu } : {}),
+          });
           const r = await provisionDevice({
-          ingest: o.ingest, token: o.token, vin: o.vin, out: o.out, sources,
-          ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.force ? { force: true } : {}),
-        }); // prettier-ignore
+            ingest: o.ingest, token: o.token, vin: o.vin, out: o.out, sources,
+            ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.force ? { force: true } : {}),
+          }); // prettier-ignore
           process.stdout.write(
             o.json
-              ? JSON.stringify({ deviceId: r.deviceId, config: r.configPath }) + '\n'
-              : `provisioned device ${r.deviceId}\nconfig: ${r.configPath}\nrun: enginechain agent --config ${r.configPath}\n`,
-          );
+              ? JSON.stringify({ deviceId: r.deviceId, config: r.configPath, reusedKey: r.reusedKey }) + '\n'
+              : `provisioned device ${r.deviceId}${r.reusedKey ? ' (key of an earlier attempt)' : ''}\nconfig: ${r.configPath}\nrun: enginechain agent --config ${r.configPath}\n`,
+          ); // prettier-ignore
         } catch (err) {
+          if (err instanceof ProvisionError && err.code === 'no-sources')
+            return fail(err.message, 2);
           if (err instanceof ProvisionError || err instanceof ConfigError) return fail(err.message);
-          if (err instanceof Error && err.name === 'VinError') return fail(err.message);
+          if (err instanceof Error && (err.name === 'VinError' || err.name === 'KeyFileError'))
+            return fail(err.message);
           throw err;
         }
       },

@@ -6,6 +6,7 @@ export * from './config/index.js';
 export * from './batching/batch-assembler.js';
 export * from './provision/index.js';
 export * from './outbox/index.js';
+export * from './receipts/receipt-verifier.js';
 export * from './transport/index.js';
 export * from './runtime/agent-runtime.js';
 export * from './runtime/agent-pipeline.js';

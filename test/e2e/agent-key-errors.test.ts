@@ -2,7 +2,13 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '@enginechain/agent';
-import { generateDeviceKey, writeDeviceKey } from '@enginechain/shared';
+import {
+  generateDeviceKey,
+  generateReceiptKey,
+  generateSignerKey,
+  rawEd25519PublicKey,
+  writeDeviceKey,
+} from '@enginechain/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/run-cli.js';
 
@@ -18,8 +24,8 @@ function writeConfig(name: string, keyDir: string): { configPath: string; outbox
     device: { keyDir, vin: '1HGCM82633A004352' },
     ingest: {
       url: 'mqtt://127.0.0.1:1',
-      receiptPublicKey: Buffer.alloc(32, 7).toString('base64'),
-      checkpointVerifierKey: 'enginechain.local/sidechain+00000000+AAAA',
+      receiptPublicKey: Buffer.from(rawEd25519PublicKey(generateReceiptKey().publicKey)).toString('base64'), // prettier-ignore
+      checkpointVerifierKey: generateSignerKey('enginechain.local-sidechain').verifierKey,
       logOrigin: 'enginechain.local/sidechain',
     },
     // A port that does not exist: were the key check to come after the sources, the error

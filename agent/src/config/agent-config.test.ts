@@ -1,16 +1,20 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateReceiptKey, generateSignerKey, rawEd25519PublicKey } from '@enginechain/shared';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadAgentConfig, parseAgentConfig } from './agent-config.js';
+
+const RECEIPT_KEY = Buffer.from(rawEd25519PublicKey(generateReceiptKey().publicKey)).toString('base64'); // prettier-ignore
+const LOG_KEY = generateSignerKey('ingest.example-enginechain-sidechain').verifierKey;
 
 const valid = () => ({
   device: { keyDir: '/var/lib/enginechain/keys', vin: '1HGCM82633A004352' },
   ingest: {
     url: 'mqtts://ingest.example:8883',
-    receiptPublicKey: 'k',
-    checkpointVerifierKey: 'v',
-    logOrigin: 'example/log',
+    receiptPublicKey: RECEIPT_KEY,
+    checkpointVerifierKey: LOG_KEY,
+    logOrigin: 'ingest.example/enginechain/sidechain',
   },
   sources: [
     { type: 'elm327', port: '/dev/enginechain/elm327', signals: { 'Vehicle.Speed': 5 } },
@@ -87,6 +91,31 @@ describe('agent config', () => {
   it('refuses thresholds with the wrong sign and a crash window shorter than the rule', () => {
     const bad = { ...valid(), events: { harshBrakingMs2: 3 }, crash: { preMs: 5_000 } };
     expect(issuesOf(bad).map((i) => i.path)).toEqual(['events.harshBrakingMs2', 'crash.preMs']);
+  });
+
+  it('refuses node keys that are not keys, naming them', () => {
+    const ok = valid();
+    const bad = {
+      ...ok,
+      ingest: { ...ok.ingest, receiptPublicKey: 'k', checkpointVerifierKey: 'v+1+AAAA' },
+    };
+    expect(issuesOf(bad).map((i) => i.path)).toEqual([
+      'ingest.receiptPublicKey',
+      'ingest.checkpointVerifierKey',
+    ]);
+  });
+
+  it('takes TLS files, and refuses a client certificate without its key', () => {
+    const ok = valid();
+    const tls = { ca: '/etc/enginechain/ca.pem', cert: '/etc/enginechain/device.crt', key: '/etc/enginechain/device.key.pem' }; // prettier-ignore
+    expect(parseAgentConfig({ ...ok, ingest: { ...ok.ingest, ...tls } }).ingest).toMatchObject(tls);
+    const half = { ...ok, ingest: { ...ok.ingest, cert: tls.cert } };
+    expect(issuesOf(half)).toEqual([
+      expect.objectContaining({
+        path: 'ingest.key',
+        message: 'mutual TLS needs both cert and key',
+      }),
+    ]);
   });
 
   it('loads a file and reports unreadable or non-JSON files clearly', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { isValidVin } from '@enginechain/shared';
+import { isValidVin, parseVerifierKey } from '@enginechain/shared';
 
 /**
  * The agent's configuration file (JSON). Validated at start: an unknown key, a wrong type or a
@@ -52,15 +52,21 @@ const candump = z.strictObject({
   speed: z.number().positive().default(1),
   signals: signalRates,
 });
+/**
+ * GNSS receivers and IMUs send at their own rate; `signals` thins what goes into routine
+ * batches (the crash trace keeps every reading). A signal not listed is kept as it arrives.
+ */
 const nmea = z.strictObject({
   type: z.literal('nmea'),
   port: serialPort,
   baud: z.number().int().positive().default(9_600),
+  signals: signalRates.default({}),
 });
 const imu = z.strictObject({
   type: z.literal('imu'),
   port: serialPort,
   baud: z.number().int().positive().default(115_200),
+  signals: signalRates.default({}),
 });
 
 export const agentConfigSchema = z.strictObject({
@@ -69,33 +75,51 @@ export const agentConfigSchema = z.strictObject({
     keyDir: z.string().min(1),
     vin: z.string().refine(isValidVin, 'must be a valid 17-character VIN'),
   }),
-  ingest: z.strictObject({
-    /** mqtt://, mqtts://, ws:// or wss:// URL of the ingestion node's broker. */
-    url: z.string().regex(/^(mqtts?|wss?):\/\/[^/\s]+/, 'must be an mqtt(s):// or ws(s):// URL'),
-    /** The node's receipt key (Ed25519, base64) learned at provisioning. */
-    receiptPublicKey: z.string().min(1),
-    /** The node's checkpoint verifier key (C2SP note verifier key). */
-    checkpointVerifierKey: z.string().min(1),
-    /** The log origin line of the node's checkpoints. */
-    logOrigin: z.string().min(1),
-    ca: z.string().optional(),
-    cert: z.string().optional(),
-    key: z.string().optional(),
-    /** Plain MQTT to anything but loopback must be asked for explicitly. */
-    allowPlaintext: z.boolean().default(false),
-    /**
-     * Reconnect backoff, ms: attempt n waits random(0, min(capMs, baseMs·2ⁿ)) (full jitter).
-     * The cap bounds how long a gateway may stay away after the broker is back; a fleet of
-     * many gateways wants it large so they do not all return at once.
-     */
-    reconnect: z
-      .strictObject({
-        baseMs: z.number().int().min(10).max(60_000).default(1_000),
-        capMs: z.number().int().min(10).max(3_600_000).default(60_000),
-      })
-      .refine((r) => r.capMs >= r.baseMs, { message: 'capMs must be ≥ baseMs', path: ['capMs'] })
-      .prefault({}),
-  }),
+  ingest: z
+    .strictObject({
+      /** mqtt://, mqtts://, ws:// or wss:// URL of the ingestion node's broker. */
+      url: z.string().regex(/^(mqtts?|wss?):\/\/[^/\s]+/, 'must be an mqtt(s):// or ws(s):// URL'),
+      /** The node's receipt key (Ed25519, base64) learned at provisioning. */
+      receiptPublicKey: z
+        .string()
+        .refine(
+          (k) => /^[A-Za-z0-9+/]{43}=$/.test(k),
+          'must be a 32-byte Ed25519 public key in base64',
+        ),
+      /** The node's checkpoint verifier key (C2SP note verifier key). */
+      checkpointVerifierKey: z
+        .string()
+        .refine(isNoteVerifierKey, 'must be a C2SP note verifier key'),
+      /** The log origin line of the node's checkpoints. */
+      logOrigin: z.string().min(1),
+      /** PEM file of the CA(s) that signed the broker's certificate (default: the system's). */
+      ca: z.string().min(1).optional(),
+      /** Mutual TLS: PEM files of this device's client certificate and its key (mode 0600). */
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+      /** Plain MQTT to anything but loopback must be asked for explicitly. */
+      allowPlaintext: z.boolean().default(false),
+      /**
+       * Reconnect backoff, ms: attempt n waits random(0, min(capMs, baseMs·2ⁿ)) (full jitter).
+       * The cap bounds how long a gateway may stay away after the broker is back; a fleet of
+       * many gateways wants it large so they do not all return at once.
+       */
+      reconnect: z
+        .strictObject({
+          baseMs: z.number().int().min(10).max(60_000).default(1_000),
+          capMs: z.number().int().min(10).max(3_600_000).default(60_000),
+        })
+        .refine((r) => r.capMs >= r.baseMs, { message: 'capMs must be ≥ baseMs', path: ['capMs'] })
+        .prefault({}),
+    })
+    .superRefine((ingest, ctx) => {
+      if ((ingest.cert === undefined) !== (ingest.key === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: [ingest.cert === undefined ? 'cert' : 'key'],
+          message: 'mutual TLS needs both cert and key',
+        });
+    }),
   sources: z
     .array(z.discriminatedUnion('type', [elm327, slcan, socketcan, candump, nmea, imu]))
     .min(1, 'needs at least one source'),
@@ -154,6 +178,15 @@ export const agentConfigSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+function isNoteVerifierKey(key: string): boolean {
+  try {
+    parseVerifierKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;
 export type AgentConfigInput = z.input<typeof agentConfigSchema>;

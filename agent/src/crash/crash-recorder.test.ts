@@ -24,31 +24,48 @@ describe('CrashRecorder', () => {
   it('keeps 20 s before and 10 s after the trigger at each signal’s native rate', () => {
     const rec = new CrashRecorder();
     expect(feed(rec, 0, 60_000)).toEqual([]);
-    rec.trigger(crashAt(60_000));
-    const traces = feed(rec, 60_010, 75_000);
-    expect(traces).toHaveLength(1);
-    const t = traces[0]!;
-    expect(t.from).toBe(40_000);
-    expect(t.to).toBe(70_000);
-    const speed = t.readings.filter((r) => r.name === 'Vehicle.Speed');
-    const accel = t.readings.filter((r) => r.name === 'Vehicle.Acceleration.Longitudinal');
-    expect(speed).toHaveLength(301); // 30 s at 10 Hz, both ends included
+    const before = rec.trigger(crashAt(60_000));
+    const after = feed(rec, 60_010, 75_000);
+    expect(after).toHaveLength(1);
+    expect(before).toMatchObject({ part: 'before', from: 40_000, to: 60_000 });
+    expect(after[0]).toMatchObject({ part: 'after', from: 60_000, to: 70_000 });
+    const readings = [...before.readings, ...after[0]!.readings];
+    const speed = readings.filter((r) => r.name === 'Vehicle.Speed');
+    const accel = readings.filter((r) => r.name === 'Vehicle.Acceleration.Longitudinal');
+    expect(speed).toHaveLength(301); // 30 s at 10 Hz, both ends included, none twice
     expect(accel).toHaveLength(3001); // 30 s at 100 Hz
-    expect(Math.min(...t.readings.map((r) => r.time))).toBe(40_000);
-    expect(Math.max(...t.readings.map((r) => r.time))).toBe(70_000);
+    expect(new Set(readings).size).toBe(readings.length);
+    expect(Math.min(...readings.map((r) => r.time))).toBe(40_000);
+    expect(Math.max(...before.readings.map((r) => r.time))).toBe(60_000);
+    expect(Math.min(...after[0]!.readings.map((r) => r.time))).toBe(60_010);
+    expect(Math.max(...readings.map((r) => r.time))).toBe(70_000);
+  });
+
+  it('hands out the part before the trigger at once, before any later reading arrives', () => {
+    const rec = new CrashRecorder();
+    feed(rec, 0, 30_000);
+    const before = rec.trigger(crashAt(30_000));
+    // Power could be cut right now: the 20 s that led up to the crash are already out.
+    expect(before.readings.filter((r) => r.name === 'Vehicle.Speed')).toHaveLength(201);
+    expect(rec.pendingCount).toBe(1);
   });
 
   it('gives two traces for two crashes in a row, even when their windows overlap', () => {
     const rec = new CrashRecorder();
     feed(rec, 0, 30_000);
-    rec.trigger(crashAt(30_000));
-    const first = feed(rec, 30_010, 33_000);
-    rec.trigger(crashAt(33_000));
+    const firstBefore = rec.trigger(crashAt(30_000));
+    const during = feed(rec, 30_010, 33_000);
+    const secondBefore = rec.trigger(crashAt(33_000));
     const rest = feed(rec, 33_010, 50_000);
-    const traces = [...first, ...rest];
-    expect(traces.map((t) => t.triggerTime)).toEqual([30_000, 33_000]);
-    expect(traces[1]!.from).toBe(13_000);
-    expect(traces[1]!.readings[0]!.time).toBe(13_000);
+    expect(during).toEqual([]);
+    expect([firstBefore, secondBefore].map((t) => t.triggerTime)).toEqual([30_000, 33_000]);
+    expect(rest.map((t) => [t.part, t.triggerTime])).toEqual([
+      ['after', 30_000],
+      ['after', 33_000],
+    ]);
+    expect(secondBefore.from).toBe(13_000);
+    expect(secondBefore.readings[0]!.time).toBe(13_000);
+    expect(rest[1]!.readings.at(-1)!.time).toBe(43_000);
   });
 
   it('completes pending traces on flush with what it has', () => {
@@ -57,6 +74,7 @@ describe('CrashRecorder', () => {
     rec.trigger(crashAt(25_000));
     feed(rec, 25_010, 27_000);
     const [t] = rec.flush();
+    expect(t?.part).toBe('after');
     expect(t?.readings.at(-1)?.time).toBe(27_000);
     expect(rec.pendingCount).toBe(0);
   });
@@ -64,7 +82,7 @@ describe('CrashRecorder', () => {
   it('is bounded in memory by maxReadings', () => {
     const rec = new CrashRecorder({ maxReadings: 1_000 });
     feed(rec, 0, 60_000);
-    rec.trigger(crashAt(60_000));
+    expect(rec.trigger(crashAt(60_000)).readings.length).toBeLessThanOrEqual(1_000);
     const [t] = feed(rec, 60_010, 71_000);
     expect(t!.readings.length).toBeLessThanOrEqual(1_000);
     expect(t!.readings.at(-1)!.time).toBe(70_000);

@@ -7,10 +7,20 @@ export interface TraceReading {
   readonly time: number;
 }
 
-/** A completed crash trace: every reading of every signal around the trigger, at native rate. */
+/**
+ * One part of a crash trace: every reading of every signal in its span, at native rate. A
+ * trace comes in two parts so that what led up to the crash is on disk the moment it
+ * triggers, not 10 s later: power is often cut in a crash, and the ring lives in memory.
+ */
 export interface CrashTrace {
   readonly event: DrivingEvent;
   readonly triggerTime: number;
+  /**
+   * `before`: what the ring holds from trigger − preMs up to the trigger, returned by
+   * `trigger()` at once. `after`: what arrived after the trigger up to trigger + postMs,
+   * returned by `push()` once postMs have passed, or by `flush()` with what there is.
+   */
+  readonly part: 'before' | 'after';
   readonly from: number;
   readonly to: number;
   readonly readings: readonly TraceReading[];
@@ -33,16 +43,23 @@ export const DEFAULT_CRASH_RECORDER: CrashRecorderOptions = {
 
 /**
  * A ring buffer of every reading, after the event data recorders of 49 CFR Part 563: when a
- * crash triggers, the trace keeps what the ring held before it and whatever arrives until
- * `postMs` after it. Traces are returned once complete; the agent then locks them in the outbox
- * (never evicted) and sends them before anything else.
+ * crash triggers, the part before it is taken from the ring at once, and the part after it
+ * once `postMs` have passed. The agent locks both parts in the outbox (never evicted) and
+ * sends them before anything else.
  */
 export class CrashRecorder {
   private readonly o: CrashRecorderOptions;
   private ring: TraceReading[];
   private head = 0;
   private size = 0;
-  private readonly pending: { event: DrivingEvent; triggerTime: number }[] = [];
+  /** Readings pushed so far: the ring's last reading is number `pushed − 1`. */
+  private pushed = 0;
+  /**
+   * `firstAfter`: number of the first reading pushed after the trigger. The parts split by
+   * arrival, not by time, so a reading stamped exactly at the trigger time but pushed after
+   * the trigger lands in the `after` part instead of in neither.
+   */
+  private readonly pending: { event: DrivingEvent; triggerTime: number; firstAfter: number }[] = [];
 
   constructor(options: Partial<CrashRecorderOptions> = {}) {
     this.o = { ...DEFAULT_CRASH_RECORDER, ...options };
@@ -53,21 +70,35 @@ export class CrashRecorder {
     this.ring = new Array<TraceReading>(this.o.maxReadings);
   }
 
-  /** Records a reading; returns the traces this reading completed. */
+  /** Records a reading; returns the `after` parts this reading completed. */
   push(reading: TraceReading): CrashTrace[] {
     this.ring[(this.head + this.size) % this.o.maxReadings] = reading;
+    this.pushed++;
     if (this.size < this.o.maxReadings) this.size++;
     else this.head = (this.head + 1) % this.o.maxReadings;
     this.evictOlderThan(reading.time);
     return this.complete(reading.time);
   }
 
-  /** Starts a trace for a crash event (its `start` is the trigger time). */
-  trigger(event: DrivingEvent): void {
-    this.pending.push({ event, triggerTime: event.start });
+  /**
+   * Starts a trace for a crash event (its `start` is the trigger time) and returns its
+   * `before` part: what the ring holds from preMs before the trigger up to it.
+   */
+  trigger(event: DrivingEvent): CrashTrace {
+    const triggerTime = event.start;
+    this.pending.push({ event, triggerTime, firstAfter: this.pushed });
+    const from = triggerTime - this.o.preMs;
+    return {
+      event,
+      triggerTime,
+      part: 'before',
+      from,
+      to: triggerTime,
+      readings: this.select(from, triggerTime, 0, this.pushed),
+    };
   }
 
-  /** Completes every pending trace with what is there (shutdown, power loss warning). */
+  /** Completes every pending `after` part with what is there (shutdown, power loss warning). */
   flush(): CrashTrace[] {
     return this.complete(Infinity);
   }
@@ -77,13 +108,24 @@ export class CrashRecorder {
   }
 
   private evictOlderThan(now: number): void {
-    // The oldest pending trigger decides how far back we must keep; otherwise preMs + postMs.
-    const oldestTrigger = this.pending[0]?.triggerTime ?? now;
-    const keepFrom = Math.min(now, oldestTrigger) - this.o.preMs - this.o.postMs;
+    // A new trigger needs preMs of history; a pending trace needs everything after its trigger.
+    const oldestTrigger = this.pending[0]?.triggerTime ?? Infinity;
+    const keepFrom = Math.min(now - this.o.preMs, oldestTrigger);
     while (this.size > 0 && (this.ring[this.head]?.time ?? Infinity) < keepFrom) {
       this.head = (this.head + 1) % this.o.maxReadings;
       this.size--;
     }
+  }
+
+  /** Readings with from ≤ time ≤ to among those numbered [firstNumber, endNumber). */
+  private select(from: number, to: number, firstNumber: number, endNumber: number): TraceReading[] {
+    const readings: TraceReading[] = [];
+    const ringStart = this.pushed - this.size;
+    for (let n = Math.max(firstNumber, ringStart); n < endNumber; n++) {
+      const r = this.ring[(this.head + n - ringStart) % this.o.maxReadings];
+      if (r && r.time >= from && r.time <= to) readings.push(r);
+    }
+    return readings;
   }
 
   private complete(now: number): CrashTrace[] {
@@ -93,14 +135,15 @@ export class CrashRecorder {
       // Strictly after: readings stamped exactly at the window end may still be on their way.
       if (!p || now <= p.triggerTime + this.o.postMs) break;
       this.pending.shift();
-      const from = p.triggerTime - this.o.preMs;
       const to = p.triggerTime + this.o.postMs;
-      const readings: TraceReading[] = [];
-      for (let i = 0; i < this.size; i++) {
-        const r = this.ring[(this.head + i) % this.o.maxReadings];
-        if (r && r.time >= from && r.time <= to) readings.push(r);
-      }
-      done.push({ event: p.event, triggerTime: p.triggerTime, from, to, readings });
+      done.push({
+        event: p.event,
+        triggerTime: p.triggerTime,
+        part: 'after',
+        from: p.triggerTime,
+        to,
+        readings: this.select(p.triggerTime, to, p.firstAfter, this.pushed),
+      });
     }
     return done;
   }

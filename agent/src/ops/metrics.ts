@@ -42,6 +42,12 @@ export class AgentMetrics {
     help: 'Verified receipts from the ingestion node',
     registers: [this.registry],
   });
+  readonly refusedNodeMessages = new Counter({
+    name: 'enginechain_agent_refused_node_messages_total',
+    help: 'Receipts and resend requests refused before they could touch the outbox, by reason',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
   readonly reconnects = new Counter({
     name: 'enginechain_agent_reconnects_total',
     help: 'MQTT reconnect attempts',

@@ -26,8 +26,9 @@ export interface AgentPipelineOptions {
 /**
  * Everything between the merged reading stream and the outbox, synchronous and in order:
  * every reading goes to the crash ring (native rate), the event detector, the trip tracker
- * and the batch assembler; crash triggers become locked trace batches, events ride in
- * `event` batches, the rest in `routine` ones.
+ * and the batch assembler; a crash trigger becomes two locked trace batches (the 20 s before
+ * at once, the 10 s after when they have passed), events ride in `event` batches, the rest in
+ * `routine` ones.
  */
 export class AgentPipeline {
   readonly detector: EventDetector;
@@ -79,8 +80,9 @@ export class AgentPipeline {
     this.eventLog.push(e);
     this.o.onEvent?.(e);
     if (e.type === 'crash') {
-      // The crash event travels with its trace, which is sent before anything else.
-      this.crash.trigger(e);
+      // The crash event travels with the first part of its trace, stored (locked, first to be
+      // sent) before the next reading is taken.
+      this.storeTrace(this.crash.trigger(e));
       return;
     }
     this.assembler.addEvent(e);
@@ -92,23 +94,32 @@ export class AgentPipeline {
   }
 
   private storeTrace(trace: CrashTrace): void {
-    const id = `crash-${Math.round(trace.triggerTime)}-${++this.crashCount}`;
     const readings: SampledReading[] = trace.readings.map((r) => ({
       ...r,
       sourceTime: r.time,
       source: 'crash-trace',
     }));
+    if (trace.part === 'after') {
+      // No event: the crash event is in the `before` part; this one is its continuation,
+      // the next trace batch of the device covering (trigger, trigger + postMs].
+      if (readings.length > 0)
+        this.store({ kind: 'trace', start: trace.from, end: trace.to, readings, events: [] });
+      return;
+    }
+    const id = `crash-${Math.round(trace.triggerTime)}-${++this.crashCount}`;
     this.store({
       kind: 'trace',
       start: trace.from,
       end: trace.to,
       readings,
       events: [
-        { ...trace.event, data: { ...trace.event.data, traceId: id, samples: readings.length } },
+        {
+          ...trace.event,
+          data: { ...trace.event.data, traceId: id, samplesBefore: readings.length },
+        },
       ],
     });
   }
-
   private store(content: BatchContent): void {
     try {
       for (const info of this.o.signer.sign(content)) this.o.onBatch?.(info);

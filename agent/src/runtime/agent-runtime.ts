@@ -1,4 +1,5 @@
 import { writeFileSync, renameSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ReconnectingSource, AdapterError, type SignalSource } from '@enginechain/firmware-bridge';
@@ -8,14 +9,15 @@ import {
   ed25519PublicKeyFromRaw,
   KeyFileError,
   loadDeviceKey,
+  readSecretFile,
   signEs256k,
-  verifyNodeMessage,
   type DeviceKey,
 } from '@enginechain/shared';
-import type { AgentConfig, SourceConfig } from '../config/agent-config.js';
+import { ConfigError, type AgentConfig, type SourceConfig } from '../config/agent-config.js';
 import { AgentMetrics, serveMetrics } from '../ops/metrics.js';
 import { SystemdNotifier } from '../ops/systemd-notify.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
+import { ReceiptVerifier } from '../receipts/receipt-verifier.js';
 import { AgentClock } from '../sampling/agent-clock.js';
 import { mergeSources } from '../sampling/merge-sources.js';
 import { MqttBatchTransport } from '../transport/mqtt-batch-transport.js';
@@ -77,6 +79,35 @@ async function loadAgentKey(keyDir: string): Promise<DeviceKey> {
 }
 
 /**
+ * Reads the TLS files the config names, before anything else is opened, so a wrong path or a
+ * client key others can read stops the agent at start naming the config key, not at the
+ * first connection attempt minutes later in a log line.
+ */
+async function loadTlsFiles(ingest: AgentConfig['ingest']): Promise<TlsFiles | undefined> {
+  if (ingest.ca === undefined && ingest.cert === undefined) return undefined;
+  const read = async (key: 'ca' | 'cert' | 'key', path: string, secret: boolean) => {
+    try {
+      return secret ? await readSecretFile(path) : await readFile(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`ingest.${key}: cannot read ${path}: ${(err as Error).message}`, [
+        { path: `ingest.${key}`, message: (err as Error).message },
+      ]);
+    }
+  };
+  return {
+    ...(ingest.ca !== undefined ? { ca: await read('ca', ingest.ca, false) } : {}),
+    ...(ingest.cert !== undefined ? { cert: await read('cert', ingest.cert, false) } : {}),
+    ...(ingest.key !== undefined ? { key: await read('key', ingest.key, true) } : {}),
+  };
+}
+
+interface TlsFiles {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/**
  * The agent process: sources → merged stream → pipeline → signed batches in the outbox →
  * MQTT → receipts verified with the node's key → batches released. Runs until `stop()`.
  */
@@ -124,15 +155,21 @@ export class AgentRuntime {
     // first batch, so sampling never stalls on it: a stall squeezes readings together in time
     // and can fake an acceleration.
     signEs256k(new Uint8Array(32), key.privateKey);
+    const tls = await loadTlsFiles(config.ingest);
+    const receipts = new ReceiptVerifier({
+      deviceId: key.deviceId,
+      receiptPublicKey: ed25519PublicKeyFromRaw(
+        new Uint8Array(Buffer.from(config.ingest.receiptPublicKey, 'base64')),
+      ),
+      checkpointVerifierKey: config.ingest.checkpointVerifierKey,
+      logOrigin: config.ingest.logOrigin,
+    });
     const outbox = OutboxStore.open({
       path: config.outbox.path,
       deviceId: key.deviceId,
       quotaBytes: config.outbox.quotaBytes,
     });
     const clock = new AgentClock({ rate: config.clockRate });
-    const receiptKey = ed25519PublicKeyFromRaw(
-      new Uint8Array(Buffer.from(config.ingest.receiptPublicKey, 'base64')),
-    );
     const rates: Record<string, number> = {};
     for (const s of config.sources) if ('signals' in s) Object.assign(rates, s.signals);
 
@@ -162,16 +199,8 @@ export class AgentRuntime {
       allowPlaintext: config.ingest.allowPlaintext,
       backoff: config.ingest.reconnect,
       subscribeControl: false,
-      ...(config.ingest.ca || config.ingest.cert
-        ? {
-            tls: {
-              ...(config.ingest.ca ? { ca: config.ingest.ca } : {}),
-              ...(config.ingest.cert ? { cert: config.ingest.cert } : {}),
-              ...(config.ingest.key ? { key: config.ingest.key } : {}),
-            },
-          }
-        : {}),
-      onReceiptMessage: (bytes) => ref.runtime?.onNodeMessage(bytes, receiptKey),
+      ...(tls ? { tls } : {}),
+      onReceiptMessage: (bytes) => ref.runtime?.onNodeMessage(bytes, receipts),
     });
     transport.on('reconnect-scheduled', () => metrics.reconnects.inc());
     transport.on('problem', (err) => log.warn({ err: err.message }, 'transport'));
@@ -228,6 +257,10 @@ export class AgentRuntime {
     r.statusPath = agentStatusPath(config.outbox.path);
     r.writeStatus();
     r.statusTimer = setInterval(() => {
+      // NTP may set or step the system clock at any time; the jump goes into the next batch.
+      // Not when agent time runs faster than real time (a simulator): there the system clock
+      // is not the time base.
+      if (config.clockRate === 1) r.clock.resyncSystem();
       r.writeStatus();
       // Receipts are kept a week for audits, then pruned so a small disk does not fill up.
       if (Date.now() - r.lastPrune > 3_600_000) {
@@ -261,17 +294,14 @@ export class AgentRuntime {
     }
   }
 
-  private onNodeMessage(
-    bytes: Uint8Array,
-    receiptKey: ReturnType<typeof ed25519PublicKeyFromRaw>,
-  ): void {
-    const v = verifyNodeMessage(bytes, receiptKey);
+  private onNodeMessage(bytes: Uint8Array, receipts: ReceiptVerifier): void {
+    const v = receipts.verify(bytes);
     if (!v.ok) {
-      this.log.warn({ code: v.error.code }, 'node message refused');
+      this.metrics.refusedNodeMessages.inc({ code: v.code });
+      this.log.warn({ code: v.code, detail: v.detail }, 'node message refused');
       return;
     }
-    const m = v.value;
-    if (m.deviceId !== this.key.deviceId) return;
+    const m = v.message;
     if (m.type === 'resend') {
       this.outbox.releaseInFlight(m.seqs);
       this.transport.wake();

@@ -25,6 +25,12 @@ export interface SignedBatchInfo {
  * batch.
  */
 export class BatchSigner {
+  /**
+   * Clock jumps taken from the clock and not yet in a stored batch: a batch that fails to sign
+   * or store (quota, disk) must not take them with it.
+   */
+  private unstoredJumps: ReturnType<AgentClock['takeJumps']> = [];
+
   constructor(
     private readonly key: DeviceKey,
     private readonly vin: string,
@@ -59,6 +65,7 @@ export class BatchSigner {
   private signOne(content: BatchContent): SignedBatchInfo {
     const head = this.outbox.chainHead();
     const drops = this.outbox.pendingDrops();
+    this.unstoredJumps.push(...this.clock.takeJumps());
     const samples = content.readings.map((r) => ({
       name: r.name,
       unit: r.unit,
@@ -86,7 +93,7 @@ export class BatchSigner {
       start,
       clock: {
         source: this.clock.source satisfies ClockSource,
-        jumps: this.clock.takeJumps().map((j) => ({
+        jumps: this.unstoredJumps.map((j) => ({
           at: Math.round(j.at),
           deltaMs: Math.round(j.deltaMs),
           from: j.from,
@@ -121,6 +128,7 @@ export class BatchSigner {
       lastTime: samples.length ? last : start,
       declaredDrops: drops.map((d) => d.seq),
     });
+    this.unstoredJumps = [];
     return { seq: head.nextSeq, kind: content.kind, bytes: bytes.length, samples: samples.length };
   }
 }

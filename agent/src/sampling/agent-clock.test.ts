@@ -54,6 +54,39 @@ describe('AgentClock', () => {
     expect(clock.source).toBe('system');
   });
 
+  it('records the jump when the system clock is set after a boot without RTC, and nothing for drift', () => {
+    const t = { mono: 0, system: 5_000 };
+    const clock = new AgentClock({ monotonicMs: () => t.mono, systemMs: () => t.system });
+    expect(clock.source).toBe('unsynced');
+    t.mono = t.system = 10_000;
+    const before = clock.now();
+    // NTP steps the clock to today.
+    t.system = Date.UTC(2026, 10, 25);
+    clock.resyncSystem();
+    expect(clock.source).toBe('system');
+    const after = clock.now();
+    expect(after).toBeCloseTo(Date.UTC(2026, 10, 25), 6);
+    expect(clock.takeJumps()).toEqual([
+      { at: before, deltaMs: Date.UTC(2026, 10, 25) - before, from: 'unsynced', to: 'system' },
+    ]);
+    // Half a second of slew later: applied, not a jump.
+    t.mono += 10_000;
+    t.system += 10_500;
+    clock.resyncSystem();
+    expect(clock.takeJumps()).toEqual([]);
+    expect(clock.now()).toBeCloseTo(Date.UTC(2026, 10, 25) + 10_500, 6);
+  });
+
+  it('keeps GNSS time between fixes instead of going back to the system clock', () => {
+    const { clock, advance, t } = fakeTime();
+    clock.gnssFix(t.system + 120_000); // the system clock is two minutes slow
+    clock.takeJumps();
+    advance(90_000); // a tunnel: the fix is stale
+    clock.resyncSystem();
+    expect(clock.takeJumps()).toEqual([]);
+    expect(clock.now()).toBeCloseTo(t.system + 120_000, 6);
+  });
+
   it('rejects a non-finite GNSS time', () => {
     expect(() => fakeTime().clock.gnssFix(Number.NaN)).toThrow(RangeError);
   });

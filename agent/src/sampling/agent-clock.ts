@@ -84,9 +84,15 @@ export class AgentClock {
     this.setOffset(gnssUtcMs - mono, 'gnss');
   }
 
-  /** Re-reads the system clock (e.g. after NTP synchronised) when GNSS is not the source. */
+  /**
+   * Re-reads the system clock (NTP stepped it, or set it at last on a board whose RTC has no
+   * battery) and takes its offset; a change of a second or more is recorded as a jump. Once
+   * GNSS has set the time the system clock is not consulted again: between fixes the
+   * monotonic clock carries the GNSS time on, which beats a system clock that may never have
+   * been synchronised and would make the time flap at every tunnel.
+   */
   resyncSystem(): void {
-    if (this.source === 'gnss') return;
+    if (this.currentSource === 'gnss') return;
     const sys = this.system();
     if (sys < this.plausibleAfterMs) return;
     this.setOffset(sys - this.mono(), 'system');

@@ -1,0 +1,55 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeBatch, generateDeviceKey } from '@enginechain/shared';
+import { describe, expect, it } from 'vitest';
+import { QuotaError } from '../outbox/errors.js';
+import { OutboxStore } from '../outbox/outbox-store.js';
+import { AgentClock } from '../sampling/agent-clock.js';
+import type { SampledReading } from '../sampling/merge-sources.js';
+import { BatchSigner } from './batch-signer.js';
+
+const VIN = '1HGCM82633A004352';
+const T0 = Date.UTC(2026, 10, 25, 8);
+
+function readings(n: number, from: number): SampledReading[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `Vehicle.OBD.Signal${i % 50}`, unit: 'percent', value: (i * 7919) % 10_007 / 7, time: from + i, sourceTime: 0, source: 'test',
+  })); // prettier-ignore
+}
+
+describe('BatchSigner: clock jumps', () => {
+  it('puts a jump in the next stored batch, even when the batch it was first meant for is refused', () => {
+    const key = generateDeviceKey();
+    const outbox = OutboxStore.open({
+      path: join(mkdtempSync(join(tmpdir(), 'enginechain-signer-')), 'outbox.db'),
+      deviceId: key.deviceId,
+      quotaBytes: 4_096,
+    });
+    const t = { mono: 0 };
+    const clock = new AgentClock({ monotonicMs: () => t.mono, systemMs: () => T0 });
+    const signer = new BatchSigner(key, VIN, outbox, clock);
+    t.mono = 5_000;
+    clock.gnssFix(T0 + 5_000 + 42_000); // GNSS: the system clock was 42 s slow
+
+    // Too large for the quota: refused, nothing stored.
+    const big = readings(2_000, T0);
+    expect(() => signer.sign({ kind: 'routine', start: T0, end: T0 + 2_000, readings: big, events: [] })).toThrow(QuotaError); // prettier-ignore
+    expect(outbox.chainHead().nextSeq).toBe(0);
+
+    signer.sign({ kind: 'routine', start: T0, end: T0 + 10, readings: readings(10, T0), events: [] }); // prettier-ignore
+    signer.sign({ kind: 'routine', start: T0, end: T0 + 10, readings: readings(10, T0 + 10), events: [] }); // prettier-ignore
+    const [first, second] = outbox.nextToSend(10).sort((a, b) => a.seq - b.seq);
+    const jumps = (bytes: Uint8Array) => {
+      const d = decodeBatch(bytes);
+      if (!d.ok) throw d.error;
+      return d.value.payload.clock;
+    };
+    expect(jumps(first!.bytes)).toEqual({
+      source: 'gnss',
+      jumps: [{ at: T0 + 5_000, deltaMs: 42_000, from: 'system', to: 'gnss' }],
+    });
+    expect(jumps(second!.bytes).jumps).toEqual([]);
+    outbox.close();
+  });
+});
