@@ -184,6 +184,17 @@ describe('board profiles', () => {
     }
   });
 
+  it('has an ELM327 poll battery voltage (ATRV) and stored DTCs, which low-battery and DTC events need', () => {
+    for (const p of profiles) {
+      for (const s of p.sources) {
+        if (!s.kind.startsWith('elm327')) continue;
+        const names = s.signals.map((x) => x.name);
+        expect(names, p.id).toContain('Vehicle.LowVoltageBattery.CurrentVoltage');
+        expect(names, p.id).toContain('Vehicle.OBD.DTCList');
+      }
+    }
+  });
+
   it('asks a CAN HAT only for signals a DBC mapping gives (the shipped toyota one)', () => {
     // A CAN HAT hears what the car broadcasts; OBD-II-only values (MAF, coolant) never come.
     const mapped = new Set(TOYOTA_VSS_MAPPING.map((m) => m.name));
