@@ -298,6 +298,8 @@ export class SlcanSource implements CanFrameSource, CanFrameSink {
         }, timeoutMs);
         this.pending = { command: text, expect, resolve, reject, timer };
       });
+      // If the write fails, nobody awaits `reply`, yet close() or a lost port still rejects it.
+      reply.catch(() => undefined);
       await this.write(port, `${text}\r`);
       return reply;
     };
