@@ -96,6 +96,8 @@ export interface IngestNodeOptions {
   readonly http?: { readonly host: string; readonly port: number };
   /** Login attempts per minute per client address and username (default 10). */
   readonly loginRateLimit?: number;
+  /** Requests per minute per API token, or per client address without one (default 1,200). */
+  readonly requestRateLimit?: number;
   /** More Fastify plugins for the HTTP app (the dashboard, operator routes). */
   readonly httpPlugins?: AppDependencies['plugins'];
   /** Sign a checkpoint at least this often when the log grew (ms). */
@@ -319,6 +321,9 @@ export class IngestNode {
       status,
       secureCookies: !isLoopback(options.http?.host ?? '127.0.0.1'),
       ...(options.loginRateLimit !== undefined ? { loginRateLimit: options.loginRateLimit } : {}),
+      ...(options.requestRateLimit !== undefined
+        ? { requestRateLimit: options.requestRateLimit }
+        : {}),
       plugins: [
         ...(options.httpPlugins ?? []),
         {
