@@ -264,6 +264,35 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
     await shot(page, '10-insurer-crash-verified');
   });
 
+  it('lets the owner grant the insurer access and revoke it, each on the log', async () => {
+    const w = await openPage(browser, served.url);
+    pages.push(w);
+    const { page } = w;
+    await logIn(page, served.owner);
+    await go(page, '#/grants');
+    const rows = () =>
+      page.$$eval('[data-testid="grants"] tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.children, (td) => td.textContent ?? '')),
+      );
+    const before = await rows();
+    expect(before.filter((r) => r[4] === 'active')).toHaveLength(1);
+    await page.selectOption('[data-testid="grant-form"] select[name="business"]', served.insurer.username);
+    await page.uncheck('[data-testid="grant-form"] input[value="traces"]');
+    await page.fill('[data-testid="grant-form"] input[name="days"]', '7');
+    await page.click('[data-testid="grant-form"] button[type="submit"]');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="grants"] tbody tr').length === n, before.length + 1);
+    const added = (await rows()).find((r) => !before.some((b) => b[5] === r[5]));
+    expect(added?.slice(0, 3)).toEqual([vin, served.insurer.username, 'events, scores, trips']);
+    expect(added?.[4]).toBe('active');
+    expect(Number(added?.[5])).toBeGreaterThan(0);
+    await shot(page, '11-grant-added');
+    const revoke = await page.$$('[data-testid^="revoke-"]');
+    await revoke.at(-1)?.click();
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="grants"] tbody tr')).filter((tr) => tr.children[4]?.textContent === 'revoked').length === 1);
+    expect((await rows()).filter((r) => r[4] === 'active')).toHaveLength(1);
+    await shot(page, '12-grant-revoked');
+  }); // prettier-ignore
+
   it('ran without console errors, CSP violations or requests off the node', () => {
     for (const w of pages) {
       expect(w.problems).toEqual([]);
