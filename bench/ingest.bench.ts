@@ -1,9 +1,11 @@
 /**
  * Ingestion node: verified + stored + logged batches per second on this machine (verification
- * in worker threads, one per core; sequencing and SQLite on the main thread), log appends per
- * second, and receive → receipt latency through the real node (embedded broker, checkpoints).
+ * in worker threads, one per core; sequencing and SQLite on the main thread), where the CPU
+ * goes, log appends per second, and receive → receipt latency through the real node (embedded
+ * broker, checkpoints).
  */
-import { mkdtempSync } from 'node:fs';
+import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -53,28 +55,68 @@ async function enrol(enrolment: EnrolmentService, key: DeviceKey) {
   await enrolment.register({ token, vin: VIN, publicKey: key.publicKey, proof: signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey) });
 } // prettier-ignore
 
+/**
+ * CPU time of the main thread alone (µs), from Linux's per-thread accounting (10 ms ticks, so
+ * only for runs of seconds); undefined elsewhere. process.cpuUsage() counts every thread.
+ */
+function mainThreadCpuMicros(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/** µs per node:crypto ES256K verification of a batch-sized message, on one thread, now. */
+function nodeCryptoVerifyMicros(): number {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+  const message = new Uint8Array(950).fill(7);
+  const signature = createSign('sha256').update(message).sign(privateKey);
+  const once = () => {
+    if (!createVerify('sha256').update(message).verify(publicKey, signature))
+      throw new Error('calibration signature does not verify');
+  };
+  for (let i = 0; i < 100; i++) once();
+  const n = 1_500;
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) once();
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / n;
+}
+
 const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
 
 export async function run(): Promise<BenchSection> {
   const rows: BenchRow[] = [];
 
-  // 1. Pipeline throughput: 20 devices × 250 batches, all in flight at once.
+  // 1. Pipeline throughput: 20 devices × 400 batches, all in flight at once.
   {
     const store = new SqliteIngestStore(
       join(mkdtempSync(join(tmpdir(), 'ec-bench-ingest-')), 'node.db'),
     );
     const enrolment = new EnrolmentService(store, () => T0);
     const pool = new VerifierPool(2);
-    const ingestor = new BatchIngestor({ store, pool, now: () => T0 + 3_600_000 });
+    const groups: number[] = [];
+    const ingestor = new BatchIngestor({
+      store,
+      pool,
+      now: () => T0 + 3_600_000,
+      onGroupCommit: (n) => groups.push(n),
+    });
     const devices = Array.from({ length: 20 }, () => generateDeviceKey());
     for (const d of devices) await enrol(enrolment, d);
-    const batches = devices.map((d) => chain(d, 250));
+    const batches = devices.map((d) => chain(d, 400));
     // Warm the workers' key caches and JIT.
     await Promise.all(devices.map((d, i) => ingestor.ingest(d.deviceId, batches[i]![0]!)));
-    const total = devices.length * 249;
+    const verifyMicros = nodeCryptoVerifyMicros();
+    groups.length = 0;
+    const total = devices.length * 399;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuMicros();
     await Promise.all(
       devices.map(async (d, i) => {
         const own = batches[i]!.slice(1);
@@ -85,8 +127,12 @@ export async function run(): Promise<BenchSection> {
       }),
     );
     const s = (performance.now() - t0) / 1_000;
+    const main1 = mainThreadCpuMicros();
     const cpu = process.cpuUsage(cpu0);
     const rate = total / s;
+    const limit = (2 * 1e6) / verifyMicros;
+    const processMicros = (cpu.user + cpu.system) / total;
+    const mainMicros = main0 !== undefined && main1 !== undefined ? (main1 - main0) / total : NaN;
     rows.push({
       metric: 'batches verified + stored + logged (2 verifier threads, 80 samples each)',
       value: `${fmt(rate)} /s`,
@@ -94,8 +140,30 @@ export async function run(): Promise<BenchSection> {
       met: rate >= 5_000,
     });
     rows.push({
-      metric: 'main thread CPU per batch (sequencing, SQLite, log)',
-      value: `${fmt((cpu.user + cpu.system) / total, 0)} µs`,
+      metric: `… of the node:crypto verify limit for 2 cores, measured in the same run (${fmt(limit)} /s)`,
+      value: `${fmt((100 * rate) / limit)} %`,
+      goal: '≥ 80 %',
+      met: rate >= 0.8 * limit,
+    });
+    rows.push({
+      metric: 'CPU per batch, all threads',
+      value: `${fmt(processMicros)} µs`,
+    });
+    rows.push({
+      metric: '… of which node:crypto ES256K verify alone (one thread, same run)',
+      value: `${fmt(verifyMicros)} µs`,
+    });
+    rows.push({
+      metric: '… main thread (sequencing, group commit to SQLite, log)',
+      value: Number.isNaN(mainMicros) ? 'n/a (no /proc)' : `${fmt(mainMicros)} µs`,
+    });
+    rows.push({
+      metric: '… verifier threads and the rest (COSE decode, verify, log entry, messages, GC)',
+      value: Number.isNaN(mainMicros) ? 'n/a' : `${fmt(processMicros - mainMicros)} µs`,
+    });
+    rows.push({
+      metric: 'batches per group commit (mean)',
+      value: fmt(groups.reduce((a, b) => a + b, 0) / Math.max(1, groups.length), 1),
     });
     await pool.close();
     await store.close();
@@ -114,7 +182,7 @@ export async function run(): Promise<BenchSection> {
       await store.appendLogEntry(entry, leafHash(entry));
     }
     rows.push({
-      metric: 'log appends (SQLite, synchronous=FULL, one per transaction)',
+      metric: 'log appends (SQLite WAL, synchronous=NORMAL, one per transaction)',
       value: `${fmt(n / ((performance.now() - t0) / 1_000))} /s`,
     });
     await store.close();
@@ -177,8 +245,9 @@ export async function run(): Promise<BenchSection> {
     title: 'Ingestion node (issue 6)',
     rows,
     notes: [
-      'Throughput: 20 registered devices, 250 chained batches each (8 signals × 10 samples), signed beforehand; the clock starts after one warm-up batch per device. Every batch goes through the whole pipeline: size, COSE, key, ES256K signature (node:crypto in 2 worker threads), VIN, sequence, then samples, events, batch row, log leaf and subtree nodes in one SQLite transaction (WAL, synchronous=FULL).',
-      'The node:crypto verify limit for two cores is about 2 × 3,200/s here (docs: wire section); SQLite writes of 80 samples per batch share the main thread.',
+      'Throughput: 20 registered devices, 400 chained batches each (8 signals × 10 samples, about 930 bytes), signed beforehand; the clock starts after one warm-up batch per device. Every batch goes through the whole pipeline: size, COSE, key, ES256K signature (node:crypto in 2 worker threads, which also encode the log entry and hash its leaf), VIN, sequence, then, one SQLite transaction per group of batches: batch row with its evidence bytes (samples are read back from them, not copied), events, log leaf and subtree nodes, chain heads.',
+      'CPU per batch is CPU time, not wall time, so it stays meaningful when other processes share the 2 cores; the rate and the verify limit are measured in the same run, under the same load. On 2 cores the rate cannot exceed 2 × 10^6 / (CPU per batch, all threads) /s: the verify limit counts the ES256K verification alone.',
+      'Durability: WAL with synchronous=NORMAL, so a group commit survives the process dying but not a power cut; each signed checkpoint is committed with synchronous=FULL, which fsyncs the WAL and every commit before it. Receipts go out only after that checkpoint, so a receipted batch survives a power cut.',
       'Latency: one device over the embedded aedes broker, a batch every 50 ms, receipts only after the next signed checkpoint (every 100 ms).',
     ],
   };

@@ -1,16 +1,12 @@
 import { encodeLogEntry, leafHash } from '@enginechain/shared';
-import type { DeviceRecord, IngestStore } from '../storage/ingest-store.js';
+import type { IngestStore } from '../storage/ingest-store.js';
 import { DeviceAdminError } from './errors.js';
 
-/**
- * What device administration needs from the store. `SqliteIngestStore` fits; a second backend
- * implements the two extra methods the same way (the status change must be synchronous inside
- * `appendLogEntry`'s transaction).
- */
-export type DeviceAdminStore = Pick<IngestStore, 'getDevice' | 'appendLogEntry'> & {
-  listDevices(): Promise<DeviceRecord[]>;
-  revokeDeviceStatusSync(deviceId: string): 'revoked' | 'unknown-device' | 'already-revoked';
-};
+/** What device administration needs from the store (any `IngestStore`). */
+export type DeviceAdminStore = Pick<
+  IngestStore,
+  'getDevice' | 'appendLogEntry' | 'listDevices' | 'revokeDeviceStatusSync'
+>;
 
 export interface DeviceAdminOptions {
   readonly store: DeviceAdminStore;

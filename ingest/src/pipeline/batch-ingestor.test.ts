@@ -13,7 +13,11 @@ import {
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteIngestStore } from '../storage/sqlite-store.js';
-import { BatchIngestor, type AcceptedBatchInfo } from './batch-ingestor.js';
+import {
+  BatchIngestor,
+  type AcceptedBatchInfo,
+  type BatchIngestorOptions,
+} from './batch-ingestor.js';
 import { VerifierPool } from './verifier-pool.js';
 
 const VIN = '1HGCM82633A004352';
@@ -25,7 +29,7 @@ beforeAll(() => {
 });
 afterAll(() => pool.close());
 
-async function node() {
+async function node(groupCommit?: BatchIngestorOptions['groupCommit']) {
   const store = new SqliteIngestStore(
     join(mkdtempSync(join(tmpdir(), 'enginechain-ingest-')), 'node.db'),
   );
@@ -40,6 +44,7 @@ async function node() {
     onRejection: (code) => rejections.push(code),
     onResendNeeded: (_d, seqs) => resends.push([...seqs]),
     resendIntervalMs: 0,
+    ...(groupCommit ? { groupCommit } : {}),
   });
   return { store, ingestor, accepted, rejections, resends };
 }
@@ -214,4 +219,46 @@ describe('BatchIngestor', () => {
     expect(rejections).toEqual(['future-timestamp']);
     await store.close();
   });
+
+  it('refuses a batch verified before its device was revoked when the revocation commits first', async () => {
+    // Groups close only on flush(): the batch is verified and sequenced, then waits.
+    const { store, ingestor, accepted, rejections } = await node({ idleMs: 60_000, maxDelayMs: 60_000 });
+    const key = generateDeviceKey();
+    await enrol(store, key);
+    const [b0, b1] = chain(key, 2);
+    const first = ingestor.ingest(key.deviceId, b0!);
+    while (ingestor.waitingForCommit === 0) await new Promise((r) => setTimeout(r, 2));
+    expect(store.revokeDeviceStatusSync(key.deviceId)).toBe('revoked');
+    await ingestor.flush();
+    expect(await first).toMatchObject({ status: 'rejected', code: 'revoked-device' });
+    expect(accepted).toEqual([]);
+    expect(await store.getBatch(key.deviceId, 0)).toBeUndefined();
+    expect(await store.logSize()).toBe(1);
+    // From then on the device is refused before its batches are verified.
+    expect(await ingestor.ingest(key.deviceId, b1!)).toMatchObject({ status: 'rejected', code: 'revoked-device' });
+    expect(rejections).toEqual(['revoked-device', 'revoked-device']);
+    expect(await store.rejectionCounts()).toEqual({ 'revoked-device': 2 });
+    await store.close();
+  }); // prettier-ignore
+
+  it('stores a burst from many devices in a few groups, each batch once and in order', async () => {
+    const commits: number[] = [];
+    const store = new SqliteIngestStore(join(mkdtempSync(join(tmpdir(), 'enginechain-ingest-')), 'node.db'));
+    const ingestor = new BatchIngestor({ store, pool, now: () => T0 + 60_000, onGroupCommit: (n) => commits.push(n) });
+    const keys = [generateDeviceKey(), generateDeviceKey(), generateDeviceKey()];
+    for (const k of keys) await enrol(store, k);
+    const results = await Promise.all(keys.flatMap((k) => chain(k, 20).map((b) => ingestor.ingest(k.deviceId, b))));
+    expect(results.every((r) => r.status === 'accepted')).toBe(true);
+    expect(commits.reduce((a, b) => a + b, 0)).toBe(60);
+    expect(commits.length).toBeLessThan(60);
+    for (const k of keys) {
+      expect((await store.getDevice(k.deviceId))?.nextSeq).toBe(20);
+      const samples = await store.samplesByVin(VIN, 0, T0 * 2);
+      expect(samples.filter((x) => x.deviceId === k.deviceId).map((x) => x.seq)).toEqual(
+        Array.from({ length: 20 }, (_, seq) => [seq, seq, seq]).flat(),
+      );
+    }
+    expect(await store.logSize()).toBe(63);
+    await store.close();
+  }); // prettier-ignore
 });

@@ -1,6 +1,11 @@
 import { MAX_BATCH_BYTES, ZERO_HASH, decodeBatch } from '@enginechain/shared';
-import type { GroupAcceptResult, IngestStore } from '../storage/ingest-store.js';
-import { BatchGroupWriter } from './batch-group-writer.js';
+import {
+  StoreError,
+  type DeviceRecord,
+  type GroupAcceptResult,
+  type IngestStore,
+} from '../storage/ingest-store.js';
+import { BatchGroupWriter, type BatchGroupWriterOptions } from './batch-group-writer.js';
 import type { IngestRejectionCode } from './rejections.js';
 import type { VerifierPool } from './verifier-pool.js';
 import {
@@ -55,14 +60,16 @@ export interface BatchIngestorOptions {
   /** A batch starting later than now + this is flagged. */
   readonly futureToleranceMs?: number;
   readonly resendIntervalMs?: number;
-  /**
-   * Group commit: accepted batches are stored together, one transaction per group, when this
-   * many wait or this long after the first (defaults 256 and 4 ms).
-   */
-  readonly groupCommit?: { readonly maxBatches?: number; readonly maxDelayMs?: number };
+  /** Group commit: when a group of accepted batches is stored (see BatchGroupWriterOptions). */
+  readonly groupCommit?: Pick<BatchGroupWriterOptions, 'maxBatches' | 'idleMs' | 'maxDelayMs'>;
   /** After each group commit (metrics): batches in it and the transaction's duration. */
   readonly onGroupCommit?: (batches: number, ms: number) => void;
 }
+
+const MAX_CACHED_DEVICES = 100_000;
+
+const withFlags = (o: IngestOutcome, flags: IngestRejectionCode[]): IngestOutcome =>
+  o.status === 'accepted' ? { ...o, flags } : o;
 
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -113,6 +120,12 @@ export class BatchIngestor {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly lastResend = new Map<string, number>();
   private readonly chains = new Map<string, DeviceChain>();
+  /**
+   * Active devices already seen: their key and VIN never change, and the store checks the
+   * status again inside the transaction that would store a batch, so a revocation is never
+   * missed; the entry goes when the store reports the device revoked.
+   */
+  private readonly activeDevices = new Map<string, Promise<DeviceRecord | undefined>>();
   private readonly writer: BatchGroupWriter;
 
   constructor(options: BatchIngestorOptions) {
@@ -150,6 +163,11 @@ export class BatchIngestor {
     return this.writer.flush();
   }
 
+  /** Batches sequenced and waiting for their group's commit (a queue depth for metrics). */
+  get waitingForCommit(): number {
+    return this.writer.waiting;
+  }
+
   /** Everything that needs no chain state: size, device, signature (in a worker), VIN, time. */
   private async check(
     topicDeviceId: string,
@@ -165,7 +183,7 @@ export class BatchIngestor {
         ),
       };
     }
-    const device = await this.o.store.getDevice(topicDeviceId);
+    const device = await this.deviceOf(topicDeviceId);
     if (!device)
       return {
         outcome: await this.reject(topicDeviceId, 'unknown-device', `no device ${topicDeviceId}`),
@@ -205,6 +223,23 @@ export class BatchIngestor {
       });
     }
     return { batch, flags };
+  }
+
+  /** The device, from the cache of active ones (a lookup in flight counts: bursts share it). */
+  private deviceOf(deviceId: string): Promise<DeviceRecord | undefined> {
+    const known = this.activeDevices.get(deviceId);
+    if (known) return known;
+    // Bounded by the registered devices; cleared rather than evicted one by one, for brevity.
+    if (this.activeDevices.size >= MAX_CACHED_DEVICES) this.activeDevices.clear();
+    const lookup = this.o.store.getDevice(deviceId);
+    this.activeDevices.set(deviceId, lookup);
+    const forget = () => {
+      if (this.activeDevices.get(deviceId) === lookup) this.activeDevices.delete(deviceId);
+    };
+    lookup.then((d) => {
+      if (d?.status !== 'active') forget();
+    }, forget);
+    return lookup;
   }
 
   /** The device's chain, read from the store on first use and again after a failed commit. */
@@ -287,7 +322,7 @@ export class BatchIngestor {
       }
       const drained = await this.drain(deviceId, chain);
       const mine = drained.get(seq);
-      if (mine) return { outcome: mine.then((o) => ({ ...o, flags })) };
+      if (mine) return { outcome: mine.then((o) => withFlags(o, flags)) };
       const missing = this.missingSeqs(chain);
       this.requestResend(deviceId, missing);
       return decided({ status: 'held', seq, missing });
@@ -301,13 +336,14 @@ export class BatchIngestor {
       // Batches of the drain already reported `held`; their failures surface on resend.
       for (const p of (await this.drain(deviceId, chain)).values()) p.catch(() => undefined);
     }
-    return { outcome: queued.then((o) => ({ ...o, flags })) };
+    return { outcome: queued.then((o) => withFlags(o, flags)) };
   }
 
   /**
    * Hands seq == nextSeq to the group writer when its prev chains onto the head and moves the
    * head at once; undefined (nothing queued) when prev does not chain. The promise settles
-   * after the commit: `accepted` with the leaf index, or the store's error.
+   * after the commit: `accepted` with the leaf index, `rejected` when the store found the
+   * device revoked by then, or the store's error.
    */
   private acceptInOrder(
     deviceId: string,
@@ -315,7 +351,7 @@ export class BatchIngestor {
     bytes: Uint8Array,
     batch: VerifiedBatch,
     wasHeld: boolean,
-  ): Promise<IngestOutcome & { status: 'accepted' }> | undefined {
+  ): Promise<IngestOutcome> | undefined {
     const parts = verifiedParts(batch);
     const seq = batch.seq;
     const expectedPrev = seq === 0 ? ZERO_HASH : chain.headHash;
@@ -331,10 +367,14 @@ export class BatchIngestor {
       if (chain.inFlight.get(seq) === committed) chain.inFlight.delete(seq);
     };
     return committed.then(
-      (r) => {
+      async (r): Promise<IngestOutcome> => {
         done();
         if (!r.ok) {
           chain.stale = true;
+          if (r.error instanceof StoreError && r.error.code === 'revoked') {
+            this.activeDevices.delete(deviceId);
+            return this.reject(deviceId, 'revoked-device', r.error.message, seq);
+          }
           throw r.error;
         }
         this.o.onAccepted?.({

@@ -1,17 +1,13 @@
-import {
-  batchHash,
-  encodeLogEntry,
-  leafHash,
-  scaledToNumber,
-  type BatchPayload,
-} from '@enginechain/shared';
-import type { ColumnarAcceptedBatch, SampleColumns } from '../storage/ingest-store.js';
+import { batchHash, encodeLogEntry, leafHash, type BatchPayload } from '@enginechain/shared';
+import type { AcceptedBatch } from '../storage/ingest-store.js';
 
 /**
  * What the main thread needs of a verified batch, made where it was verified (a worker): the
- * samples as two Float64Arrays, the leaf already encoded and hashed. Every binary part lives in
- * one ArrayBuffer, moved (transferred) to the main thread instead of cloned; what is left to
- * clone is a few strings and numbers.
+ * log entry already encoded and hashed, the batch's time span and sample count. Samples are
+ * not copied out: the store keeps the evidence bytes and reads samples from them. The binary
+ * parts are one byte range, which the worker packs with other batches' into one buffer moved
+ * (transferred) to the main thread instead of cloned; what is left to clone is a few strings
+ * and numbers.
  */
 export interface VerifiedBatch {
   readonly deviceId: string;
@@ -22,32 +18,26 @@ export interface VerifiedBatch {
   /** Latest time the batch covers: start, every sample and every event end. */
   readonly end: number;
   readonly receivedAt: number;
-  readonly columns: SampleColumns['columns'];
-  readonly events: ColumnarAcceptedBatch['events'];
-  readonly declaredDrops: ColumnarAcceptedBatch['declaredDrops'];
-  /** times ‖ numbers (8 bytes each per sample) ‖ hash ‖ prev ‖ leafHash (32 each) ‖ log entry. */
-  readonly buffer: ArrayBuffer;
   readonly sampleCount: number;
+  readonly events: AcceptedBatch['events'];
+  readonly declaredDrops: AcceptedBatch['declaredDrops'];
+  /** hash ‖ prev ‖ leafHash (32 bytes each) ‖ log entry. */
+  readonly binary: Uint8Array;
 }
 
 /** Views into a VerifiedBatch's buffer (no copy). */
 export function verifiedParts(v: VerifiedBatch): {
-  times: Float64Array;
-  numbers: Float64Array;
   hash: Uint8Array;
   prev: Uint8Array;
   leafHash: Uint8Array;
   logEntry: Uint8Array;
 } {
-  const n = v.sampleCount;
-  const at = n * 16;
+  const b = v.binary;
   return {
-    times: new Float64Array(v.buffer, 0, n),
-    numbers: new Float64Array(v.buffer, n * 8, n),
-    hash: new Uint8Array(v.buffer, at, 32),
-    prev: new Uint8Array(v.buffer, at + 32, 32),
-    leafHash: new Uint8Array(v.buffer, at + 64, 32),
-    logEntry: new Uint8Array(v.buffer, at + 96),
+    hash: b.subarray(0, 32),
+    prev: b.subarray(32, 64),
+    leafHash: b.subarray(64, 96),
+    logEntry: b.subarray(96),
   };
 }
 
@@ -61,8 +51,6 @@ export function toVerifiedBatch(
   receivedAt: number,
   hash: Uint8Array = batchHash(bytes),
 ): VerifiedBatch {
-  let n = 0;
-  for (const c of payload.signals) n += c.timeDeltas.length;
   const logEntry = encodeLogEntry({
     type: 'batch',
     deviceId: payload.deviceId,
@@ -70,35 +58,20 @@ export function toVerifiedBatch(
     batchHash: hash,
     receivedAt,
   });
-  const buffer = new ArrayBuffer(n * 16 + 96 + logEntry.length);
-  const times = new Float64Array(buffer, 0, n);
-  const numbers = new Float64Array(buffer, n * 8, n);
-  const bytesView = new Uint8Array(buffer, n * 16);
-  bytesView.set(hash, 0);
-  bytesView.set(payload.prev, 32);
-  bytesView.set(leafHash(logEntry), 64);
-  bytesView.set(logEntry, 96);
+  const binary = new Uint8Array(96 + logEntry.length);
+  binary.set(hash, 0);
+  binary.set(payload.prev, 32);
+  binary.set(leafHash(logEntry), 64);
+  binary.set(logEntry, 96);
 
   let end = payload.start;
-  let k = 0;
-  const columns: { name: string; unit: string; count: number; texts?: string[] }[] = [];
+  let sampleCount = 0;
   for (const c of payload.signals) {
+    // Deltas are unsigned: the last sample of a column is its latest.
     let time = payload.start;
-    const count = c.timeDeltas.length;
-    const v = c.values;
-    for (let i = 0; i < count; i++, k++) {
-      time += c.timeDeltas[i] as number;
-      times[k] = time;
-      if (v.type === 'scaled') numbers[k] = scaledToNumber(v.integers[i] as number, v.exponent);
-      else if (v.type === 'float') numbers[k] = v.numbers[i] as number;
-      else if (v.type === 'boolean') numbers[k] = v.booleans[i] ? 1 : 0;
-    }
+    for (const d of c.timeDeltas) time += d;
     if (time > end) end = time;
-    columns.push(
-      v.type === 'string'
-        ? { name: c.name, unit: c.unit, count, texts: [...v.strings] }
-        : { name: c.name, unit: c.unit, count },
-    );
+    sampleCount += c.timeDeltas.length;
   }
   for (const e of payload.events) if (e.end > end) end = e.end;
   return {
@@ -109,7 +82,7 @@ export function toVerifiedBatch(
     start: payload.start,
     end,
     receivedAt,
-    columns,
+    sampleCount,
     events: payload.events.map((e) => ({
       type: e.type,
       priority: e.priority,
@@ -119,13 +92,13 @@ export function toVerifiedBatch(
     })),
     declaredDrops: payload.dropped.map((d) => ({
       seq: d.seq,
-      hash: d.hash,
+      // A copy: the decoder's may view the whole message buffer, which cloning would copy.
+      hash: d.hash.slice(),
       sampleCount: d.samples,
       firstTime: d.start,
       lastTime: d.end,
     })),
-    buffer,
-    sampleCount: n,
+    binary,
   };
 }
 
@@ -135,7 +108,7 @@ export function toAcceptedBatch(
   bytes: Uint8Array,
   deviceVin: string,
   wasHeld: boolean,
-): ColumnarAcceptedBatch {
+): AcceptedBatch {
   const p = verifiedParts(v);
   return {
     deviceId: v.deviceId,
@@ -147,7 +120,7 @@ export function toAcceptedBatch(
     startTime: v.start,
     endTime: v.end,
     receivedAt: v.receivedAt,
-    samples: { columns: v.columns, times: p.times, numbers: p.numbers },
+    sampleCount: v.sampleCount,
     events: v.events,
     declaredDrops: v.declaredDrops,
     logEntry: p.logEntry,

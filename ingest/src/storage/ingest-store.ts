@@ -5,6 +5,20 @@
  * transaction.
  */
 
+/**
+ * A refusal by the store, the same from every backend. `revoked`: the batch's device was
+ * revoked (it may have been verified before the revocation committed).
+ */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly code: 'chain' | 'schema' | 'not-found' | 'bad-input' | 'revoked',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface EnrolmentToken {
   readonly tokenHash: Uint8Array;
   readonly vin: string;
@@ -46,6 +60,7 @@ export interface StoredEvent {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
+/** A verified batch in sequence, with everything `acceptBatches` stores for it. */
 export interface AcceptedBatch {
   readonly deviceId: string;
   readonly seq: number;
@@ -57,36 +72,14 @@ export interface AcceptedBatch {
   readonly startTime: number;
   readonly endTime: number;
   readonly receivedAt: number;
-  readonly samples: readonly StoredSample[];
+  /** Samples in the batch: the store reads them from `bytes` when asked (samplesByVin). */
+  readonly sampleCount: number;
   readonly events: readonly Omit<StoredEvent, 'id' | 'deviceId' | 'seq' | 'vin'>[];
   /** Seqs this batch declares evicted on the device, which the chain may pass through. */
   readonly declaredDrops: readonly DeclaredDrop[];
   /** The canonical log entry for this batch and its leaf hash. */
   readonly logEntry: Uint8Array;
   readonly leafHash: Uint8Array;
-}
-
-/**
- * One batch's samples as columns, the way the verifier threads hand them over: no object per
- * sample. Column `c` owns the next `columns[c].count` entries of `times` and `numbers`.
- */
-export interface SampleColumns {
-  readonly columns: readonly {
-    readonly name: string;
-    readonly unit: string;
-    readonly count: number;
-    /** The values of a column of strings (its `numbers` entries are unused). */
-    readonly texts?: readonly string[];
-  }[];
-  /** Unix ms of every sample, column after column. */
-  readonly times: Float64Array;
-  /** Numeric values, column after column; booleans as 0 and 1 (as `acceptBatch` stores them). */
-  readonly numbers: Float64Array;
-}
-
-/** An accepted batch for `acceptBatches`: the same as `AcceptedBatch`, samples as columns. */
-export interface ColumnarAcceptedBatch extends Omit<AcceptedBatch, 'samples'> {
-  readonly samples: SampleColumns;
   /** The batch waited in `held_batches` (behind a gap): its row goes in the same transaction. */
   readonly wasHeld?: boolean;
 }
@@ -141,6 +134,10 @@ export interface SamplePageQuery {
 }
 
 export interface SamplePage {
+  /**
+   * `id` tells samples of equal time apart, stably: the leaf index of the sample's batch
+   * × 2^20 + the sample's place in the batch (a batch holds fewer than 2^20 samples).
+   */
   readonly samples: readonly (StoredSample & { readonly id: number })[];
   readonly next: { readonly time: number; readonly id: number } | undefined;
 }
@@ -183,20 +180,29 @@ export interface IngestStore {
   >;
   getDevice(deviceId: string): Promise<DeviceRecord | undefined>;
   devicesByVin(vin: string): Promise<DeviceRecord[]>;
+  /** Every device, oldest registration first (the operator's device list). */
+  listDevices(): Promise<DeviceRecord[]>;
+  /**
+   * Marks an active device revoked. Synchronous so it can run inside `appendLogEntry`'s
+   * `alongside`: the status and the revocation leaf commit together or not at all. From its
+   * commit on, `acceptBatches` refuses the device's batches, even ones verified before it.
+   */
+  revokeDeviceStatusSync(deviceId: string): 'revoked' | 'unknown-device' | 'already-revoked';
   /** Single-use check of an MQTT token nonce; false when it was seen before (a replay). */
   useNonce(deviceId: string, nonce: Uint8Array, expiresAt: number, now: number): Promise<boolean>;
 
   // Batches
   getBatch(deviceId: string, seq: number): Promise<StoredBatchRow | undefined>;
-  /** Stores the batch, its samples and events, advances the chain head and appends the leaf. */
-  acceptBatch(batch: AcceptedBatch): Promise<{ leafIndex: number }>;
   /**
-   * Group commit: several accepted batches in one transaction, in order, each as `acceptBatch`
-   * would store it (same chain check, same rows). A batch that fails is rolled back alone (a
-   * savepoint) and reported; the others commit. Rejects only when the transaction as a whole
-   * fails, and then nothing of the group was stored.
+   * Stores accepted batches, in order, in one transaction (group commit): for each its row with
+   * its evidence bytes (samples are read from them), its events and declared drops, its log
+   * leaf and the subtree nodes it completes, and the device's chain head. Inside the transaction each batch's device must still be
+   * registered and active (a revocation that committed after the batch was verified wins) and
+   * its seq must be the device's next; a batch that fails is rolled back alone (a savepoint)
+   * and reported, the others commit. Rejects only when the transaction as a whole fails, and
+   * then nothing of the group was stored.
    */
-  acceptBatches(batches: readonly ColumnarAcceptedBatch[]): Promise<GroupAcceptResult[]>;
+  acceptBatches(batches: readonly AcceptedBatch[]): Promise<GroupAcceptResult[]>;
   holdBatch(batch: HeldBatch): Promise<void>;
   heldBatches(deviceId: string): Promise<HeldBatch[]>;
   removeHeld(deviceId: string, seq: number): Promise<void>;
@@ -231,6 +237,7 @@ export interface IngestStore {
   batchesByVin(vin: string, from: number, to: number): Promise<StoredBatchRow[]>;
   eventById(id: number): Promise<StoredEvent | undefined>;
   eventsByVin(vin: string): Promise<StoredEvent[]>;
+  /** Samples in time order (equal times in batch and column order). */
   samplesByVin(
     vin: string,
     from: number,
@@ -260,6 +267,10 @@ export interface IngestStore {
   ): Promise<number>;
   /** Node hashes of complete subtrees. */
   getLogNodes(ids: readonly LogNodeId[]): Promise<Uint8Array[]>;
+  /**
+   * Stores a signed checkpoint; when it resolves, the checkpoint and everything committed
+   * before it are on disk (receipts, which go out only after a checkpoint, rely on this).
+   */
   saveCheckpoint(row: CheckpointRow): Promise<void>;
   latestCheckpoint(): Promise<CheckpointRow | undefined>;
   checkpointAt(treeSize: number): Promise<CheckpointRow | undefined>;

@@ -3,14 +3,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { leafHash, nodeHash } from '@enginechain/shared';
+import {
+  buildBatchPayload,
+  generateDeviceKey,
+  leafHash,
+  nodeHash,
+  signBatch,
+  ZERO_HASH,
+} from '@enginechain/shared';
 import { afterEach, describe, expect, it } from 'vitest';
+import { toAcceptedBatch, toVerifiedBatch } from '../pipeline/verified-batch.js';
 import type { AcceptedBatch } from './ingest-store.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteIngestStore, StoreError } from './sqlite-store.js';
 
 const sha = (s: string | Uint8Array) => new Uint8Array(createHash('sha256').update(s).digest());
-const DEVICE = 'd'.repeat(32);
+const KEY = generateDeviceKey();
+const DEVICE = KEY.deviceId;
 const VIN = '1HGCM82633A004352';
 
 function tempDb() {
@@ -25,41 +34,22 @@ function mth(leaves: Uint8Array[]): Uint8Array {
   return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
 }
 
-function batch(seq: number, over: Partial<AcceptedBatch> = {}): AcceptedBatch {
-  const bytes = sha(`batch ${seq}`);
-  const entry = new TextEncoder().encode(`entry ${seq}`);
-  return {
-    deviceId: DEVICE,
-    seq,
-    hash: sha(bytes),
-    bytes,
-    vin: VIN,
-    kind: 'routine',
-    startTime: seq * 10_000,
-    endTime: seq * 10_000 + 9_900,
-    receivedAt: 1,
-    samples: [
-      { name: 'Vehicle.Speed', time: seq * 10_000, value: 42.5, unit: 'km/h' },
-      { name: 'Vehicle.OBD.DTCList', time: seq * 10_000 + 1, value: 'P0301', unit: '' },
-    ],
-    events:
-      seq === 1
-        ? [
-            {
-              type: 'harsh-braking',
-              priority: 'high',
-              start: 10_500,
-              end: 11_000,
-              data: { peakMs2: -3.2 },
-            },
-          ]
-        : [],
-    declaredDrops: [],
-    logEntry: entry,
-    leafHash: leafHash(entry),
-    ...over,
-  };
-}
+type SampleInput = { name: string; unit: string; time: number; value: number | string | boolean };
+
+/** A real signed batch of DEVICE, as the pipeline hands it to the store (samples in its bytes). */
+function batch(
+  seq: number,
+  over: Partial<AcceptedBatch> = {},
+  samples: SampleInput[] = [
+    { name: 'Vehicle.Speed', unit: 'km/h', time: seq * 10_000, value: 42.5 },
+    { name: 'Vehicle.OBD.DTCList', unit: '', time: seq * 10_000 + 1, value: 'P0301' },
+  ],
+): AcceptedBatch {
+  const events = seq === 1 ? [{ type: 'harsh-braking', priority: 'high' as const, start: 10_500, end: 11_000, data: { peakMs2: -3.2 } }] : [];
+  const payload = buildBatchPayload({ deviceId: DEVICE, vin: VIN, seq, prev: ZERO_HASH, clock: { source: 'gnss', jumps: [] }, samples, events });
+  const bytes = signBatch(payload, KEY);
+  return { ...toAcceptedBatch(toVerifiedBatch(payload, bytes, 1), bytes, VIN, false), ...over };
+} // prettier-ignore
 
 describe('SqliteIngestStore', () => {
   const open: SqliteIngestStore[] = [];
@@ -120,35 +110,122 @@ describe('SqliteIngestStore', () => {
   it('accepts batches only in seq order and advances the chain head with them', async () => {
     const s = store();
     await enrolled(s);
-    await s.acceptBatch(batch(0));
-    await expect(s.acceptBatch(batch(2))).rejects.toMatchObject({ code: 'chain' });
-    const { leafIndex } = await s.acceptBatch(batch(1));
-    expect(leafIndex).toBe(2);
+    expect(await s.acceptBatches([batch(0)])).toEqual([{ ok: true, leafIndex: 1 }]);
+    const [gap] = await s.acceptBatches([batch(2)]);
+    expect(gap).toMatchObject({ ok: false, error: { code: 'chain' } });
+    expect(await s.acceptBatches([batch(1)])).toEqual([{ ok: true, leafIndex: 2 }]);
     const device = await s.getDevice(DEVICE);
     expect(device?.nextSeq).toBe(2);
     expect(device?.headHash).toEqual(batch(1).hash);
     expect((await s.getBatch(DEVICE, 1))?.bytes).toEqual(batch(1).bytes);
     expect((await s.eventsByVin(VIN)).map((e) => e.type)).toEqual(['harsh-braking']);
     const samples = await s.samplesByVin(VIN, 0, 20_000);
-    expect(samples.map((x) => x.value)).toEqual([42.5, 'P0301', 42.5, 'P0301']);
-  });
+    expect(samples.map((x) => [x.seq, x.name, x.time, x.value, x.unit])).toEqual([
+      [0, 'Vehicle.Speed', 0, 42.5, 'km/h'],
+      [0, 'Vehicle.OBD.DTCList', 1, 'P0301', ''],
+      [1, 'Vehicle.Speed', 10_000, 42.5, 'km/h'],
+      [1, 'Vehicle.OBD.DTCList', 10_001, 'P0301', ''],
+    ]);
+    expect((await s.samplesByVin(VIN, 5, 10_000, ['Vehicle.Speed'])).map((x) => x.time)).toEqual([10_000]);
+  }); // prettier-ignore
 
-  it('leaves nothing behind when a batch fails inside its transaction', async () => {
+  it('rolls back a batch that fails inside its group alone and commits the rest', async () => {
     const s = store();
     await enrolled(s);
-    await s.acceptBatch(batch(0));
-    // The second sample violates NOT NULL after the leaf, batch row and first sample went in.
-    const broken = batch(1, {
-      samples: [
-        { name: 'Vehicle.Speed', time: 1, value: 1, unit: 'km/h' },
-        { name: 'Vehicle.Speed', time: 2, value: 1, unit: null as never },
-      ],
-    });
-    await expect(s.acceptBatch(broken)).rejects.toThrow(/NOT NULL/);
-    expect(await s.logSize()).toBe(2);
+    await s.acceptBatches([batch(0)]);
+    // The event cannot be stored (JSON has no BigInt) after the leaf and batch row went in.
+    const broken = batch(1, { events: [{ type: 'x', priority: 'low', start: 1, end: 2, data: { n: 1n } }] });
+    const results = await s.acceptBatches([broken, batch(1)]);
+    expect(results[0]).toMatchObject({ ok: false, error: { name: 'TypeError' } });
+    expect(results[1]).toEqual({ ok: true, leafIndex: 2 });
+    expect(await s.logSize()).toBe(3);
+    expect((await s.logEntry(2))?.entry).toEqual(batch(1).logEntry);
+    expect((await s.getDevice(DEVICE))?.nextSeq).toBe(2);
+    expect((await s.eventsByVin(VIN)).map((e) => e.type)).toEqual(['harsh-braking']);
+    expect((await s.samplesByVin(VIN, 0, 1e12)).length).toBe(4);
+  }); // prettier-ignore
+
+  it('refuses, inside the transaction, a batch whose device was revoked after it was verified', async () => {
+    const s = store();
+    await enrolled(s);
+    await s.acceptBatches([batch(0)]);
+    expect(s.revokeDeviceStatusSync(DEVICE)).toBe('revoked');
+    const [late] = await s.acceptBatches([batch(1)]);
+    expect(late).toMatchObject({ ok: false, error: { name: 'StoreError', code: 'revoked' } });
     expect(await s.getBatch(DEVICE, 1)).toBeUndefined();
+    expect(await s.logSize()).toBe(2);
     expect((await s.getDevice(DEVICE))?.nextSeq).toBe(1);
-    expect((await s.samplesByVin(VIN, 0, 1e12)).length).toBe(2);
+    expect((await s.listDevices()).map((d) => [d.deviceId, d.status])).toEqual([[DEVICE, 'revoked']]);
+  }); // prettier-ignore
+
+  it('pages through samples in (time, id) order across batches, equal times included', async () => {
+    const s = store();
+    await enrolled(s);
+    // Two batches whose samples interleave in time, one time shared by two signals.
+    const two = (seq: number, t: number) =>
+      batch(seq, {}, [
+        { name: 'Vehicle.Speed', unit: 'km/h', time: t, value: seq },
+        { name: 'Vehicle.Speed', unit: 'km/h', time: t + 10, value: seq + 0.1 },
+        { name: 'Vehicle.Speed', unit: 'km/h', time: t + 20, value: seq + 0.2 },
+        { name: 'Vehicle.OBD.EngineSpeed', unit: 'rpm', time: t + 10, value: 800 + seq },
+        { name: 'Vehicle.OBD.EngineSpeed', unit: 'rpm', time: t + 30, value: 900 + seq },
+      ]);
+    await s.acceptBatches([two(0, 1_000), two(1, 1_015)]);
+    const all = await s.samplesByVin(VIN, 0, 1e12);
+    expect(all.map((x) => x.time)).toEqual([1_000, 1_010, 1_010, 1_015, 1_020, 1_025, 1_025, 1_030, 1_035, 1_045]);
+    for (const limit of [1, 2, 3, 7]) {
+      const seen: string[] = [];
+      let after: { time: number; id: number } | undefined;
+      for (;;) {
+        const page = await s.samplePage({ vin: VIN, from: 0, to: 1e12, limit, ...(after ? { after } : {}) });
+        expect(page.samples.length).toBeLessThanOrEqual(limit);
+        seen.push(...page.samples.map((x) => `${x.name}@${x.time}=${String(x.value)}`));
+        if (!page.next) break;
+        after = page.next;
+      }
+      expect(seen).toEqual(all.map((x) => `${x.name}@${x.time}=${String(x.value)}`));
+    }
+    const rpm = await s.samplePage({ vin: VIN, from: 1_012, to: 1_040, names: ['Vehicle.OBD.EngineSpeed'], limit: 10 });
+    expect(rpm.samples.map((x) => [x.time, x.value])).toEqual([[1_025, 801], [1_030, 900]]);
+    expect(rpm.next).toBeUndefined();
+  }); // prettier-ignore
+
+  it('migrates schema 2: sample rows go, samples are read from the batch bytes', async () => {
+    const path = tempDb();
+    const db = new Database(path);
+    db.exec(MIGRATIONS[0] as string);
+    db.exec(MIGRATIONS[1] as string);
+    db.pragma('user_version = 2');
+    const b = batch(0, {}, [
+      { name: 'Vehicle.Speed', unit: 'km/h', time: 100, value: 50.5 },
+      { name: 'Vehicle.OBD.DTCList', unit: '', time: 150, value: 'P0420' },
+      { name: 'Vehicle.Speed', unit: 'km/h', time: 200, value: 51 },
+      { name: 'Vehicle.OBD.MIL', unit: '', time: 300, value: true },
+    ]);
+    db.prepare(`INSERT INTO devices (device_id, public_key, vin, vin_salt, status, registered_at, next_seq, head_hash)
+                VALUES (?, x'00', ?, x'00', 'active', 0, 1, x'00')`).run(DEVICE, VIN);
+    db.prepare(`INSERT INTO batches (device_id, seq, hash, bytes, vin, kind, start_time, end_time, sample_count, received_at, leaf_index)
+                VALUES (?, 0, ?, ?, ?, 'routine', 100, 300, 4, 1, 0)`).run(DEVICE, Buffer.from(b.hash), Buffer.from(b.bytes), VIN);
+    db.prepare("INSERT INTO samples (device_id, seq, vin, name, time, value_num, unit) VALUES (?, 0, ?, 'Vehicle.Speed', 100, 50.5, 'km/h')").run(DEVICE, VIN);
+    db.close();
+
+    const s = store(path);
+    expect(s.schemaVersion).toBe(MIGRATIONS.length);
+    expect((await s.samplesByVin(VIN, 0, 1e12)).map((x) => [x.name, x.time, x.value, x.unit])).toEqual([
+      ['Vehicle.Speed', 100, 50.5, 'km/h'],
+      ['Vehicle.OBD.DTCList', 150, 'P0420', ''],
+      ['Vehicle.Speed', 200, 51, 'km/h'],
+      ['Vehicle.OBD.MIL', 300, 1, ''],
+    ]);
+    expect(s.database.prepare("SELECT name FROM sqlite_master WHERE name = 'samples'").get()).toBeUndefined();
+  }); // prettier-ignore
+
+  it('makes a checkpoint durable and leaves later commits at synchronous=NORMAL', async () => {
+    const s = store();
+    await s.saveCheckpoint({ treeSize: 1, root: sha('r'), note: 'n', createdAt: 1 });
+    expect(await s.latestCheckpoint()).toMatchObject({ treeSize: 1, note: 'n' });
+    // 1 = NORMAL: the FULL commit was the checkpoint's alone.
+    expect(s.database.pragma('synchronous', { simple: true })).toBe(1);
   });
 
   it('stores the node hashes of every complete subtree, matching RFC 9162 roots', async () => {

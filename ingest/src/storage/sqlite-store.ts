@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import { leafHash, nodeHash } from '@enginechain/shared';
+import { decodeBatch, leafHash, nodeHash, scaledToNumber } from '@enginechain/shared';
 import { MIGRATIONS } from './migrations.js';
+import { StoreError } from './ingest-store.js';
 import type {
   AcceptedBatch,
   CheckpointRow,
-  ColumnarAcceptedBatch,
   DeclaredDrop,
   DeviceRecord,
   EnrolmentToken,
@@ -19,8 +19,9 @@ import type {
   VehicleStats,
   StoredEvent,
   StoredSample,
-  SampleColumns,
 } from './ingest-store.js';
+
+export { StoreError };
 
 type Row = Record<string, unknown>;
 /** Chain heads as a group transaction moves them; headHash is set once a batch moved it. */
@@ -28,22 +29,18 @@ type DeviceHeads = Map<string, { nextSeq: number; headHash: Uint8Array | undefin
 const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-  constructor(
-    readonly code: 'chain' | 'schema' | 'not-found' | 'bad-input',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A sample's id is its batch's leaf index × this + its place in the batch (SamplePage). */
+const SAMPLE_ID_SPAN = 2 ** 20;
 
 /**
- * The node's SQLite store: one file, WAL, synchronous=NORMAL with a group sync before every
- * signed checkpoint. A receipt is a promise that a batch is logged and goes out only after a
- * checkpoint covers it; `saveCheckpoint` first runs a WAL checkpoint, which fsyncs every commit
- * before it, so everything receipted survives a power cut without paying one fsync per batch.
- * (SIGKILL alone never loses a WAL commit.)
+ * The node's SQLite store: one file, WAL, synchronous=NORMAL, and one synchronous=FULL commit
+ * per signed checkpoint. With NORMAL a commit is written to the WAL but not fsynced: it
+ * survives the process dying (SIGKILL), not a power cut. A receipt is the node's promise that
+ * a batch is logged and goes out only after a signed checkpoint covers it; `saveCheckpoint`
+ * commits the checkpoint with FULL, which fsyncs the WAL, and with it every commit before (the
+ * WAL is one file written in order). So everything receipted survives a power cut, without an
+ * fsync per group of batches; what a power cut can lose is batches no device was told about,
+ * which the devices still hold and send again.
  */
 export class SqliteIngestStore implements IngestStore {
   private readonly db: Database.Database;
@@ -200,83 +197,13 @@ export class SqliteIngestStore implements IngestStore {
     return row ? toBatch(row) : undefined;
   }
 
-  async acceptBatch(b: AcceptedBatch): Promise<{ leafIndex: number }> {
-    return this.db.transaction(() => {
-      const device = this.deviceRow(b.deviceId);
-      if (!device) throw new StoreError('not-found', `unknown device ${b.deviceId}`);
-      if (b.seq !== device.nextSeq) {
-        throw new StoreError('chain', `seq ${b.seq} is not the next expected ${device.nextSeq}`);
-      }
-      const leafIndex = this.appendLeafTx(b.logEntry, b.leafHash);
-      this
-        .st(
-          `INSERT INTO batches (device_id, seq, hash, bytes, vin, kind, start_time, end_time,
-             sample_count, received_at, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(b.deviceId, b.seq, buf(b.hash), buf(b.bytes), b.vin, b.kind, b.startTime, b.endTime,
-          b.samples.length, b.receivedAt, leafIndex); // prettier-ignore
-      const insertSample = this.st(
-        'INSERT INTO samples (device_id, seq, vin, name, time, value_num, value_text, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      );
-      for (const s of b.samples) {
-        const num =
-          typeof s.value === 'number'
-            ? s.value
-            : typeof s.value === 'boolean'
-              ? Number(s.value)
-              : null;
-        const text = typeof s.value === 'string' ? s.value : null;
-        insertSample.run(b.deviceId, b.seq, b.vin, s.name, s.time, num, text, s.unit);
-      }
-      const insertEvent = this.st(
-        `INSERT INTO events (device_id, seq, vin, type, priority, start_time, end_time, data)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      for (const e of b.events) {
-        insertEvent.run(
-          b.deviceId,
-          b.seq,
-          b.vin,
-          e.type,
-          e.priority,
-          e.start,
-          e.end,
-          JSON.stringify(e.data),
-        );
-      }
-      const insertDrop = this.st(
-        `INSERT OR IGNORE INTO declared_drops (device_id, seq, hash, sample_count, first_time, last_time, declared_in)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      );
-      for (const d of b.declaredDrops) {
-        insertDrop.run(
-          b.deviceId,
-          d.seq,
-          buf(d.hash),
-          d.sampleCount,
-          d.firstTime,
-          d.lastTime,
-          b.seq,
-        );
-      }
-      this.st('UPDATE devices SET next_seq = ?, head_hash = ? WHERE device_id = ?').run(
-        b.seq + 1,
-        buf(b.hash),
-        b.deviceId,
-      );
-      this.st('DELETE FROM held_batches WHERE device_id = ? AND seq = ?').run(b.deviceId, b.seq);
-      return { leafIndex };
-    })();
-  }
-
-  async acceptBatches(batches: readonly ColumnarAcceptedBatch[]): Promise<GroupAcceptResult[]> {
+  async acceptBatches(batches: readonly AcceptedBatch[]): Promise<GroupAcceptResult[]> {
     if (batches.length === 0) return [];
-    this.groupTx ??= this.db.transaction(
-      (group: readonly ColumnarAcceptedBatch[], isolate: boolean) =>
-        this.acceptGroupTx(group, isolate),
+    this.groupTx ??= this.db.transaction((group: readonly AcceptedBatch[], isolate: boolean) =>
+      this.acceptGroupTx(group, isolate),
     );
     this.oneInGroupTx ??= this.db.transaction(
-      (b: ColumnarAcceptedBatch, heads: DeviceHeads, log: LogAppender) =>
+      (b: AcceptedBatch, heads: DeviceHeads, log: LogAppender) =>
         this.acceptOneInGroup(b, heads, log),
     );
     // Savepoints make SQLite journal every page a batch touches a second time, which costs
@@ -293,10 +220,9 @@ export class SqliteIngestStore implements IngestStore {
 
   /** Made on first use (the connection opens in the constructor); nested = a savepoint. */
   private groupTx:
-    | ((group: readonly ColumnarAcceptedBatch[], isolate: boolean) => GroupAcceptResult[])
-    | undefined;
+    ((group: readonly AcceptedBatch[], isolate: boolean) => GroupAcceptResult[]) | undefined;
   private oneInGroupTx:
-    ((b: ColumnarAcceptedBatch, heads: DeviceHeads, log: LogAppender) => number) | undefined;
+    ((b: AcceptedBatch, heads: DeviceHeads, log: LogAppender) => number) | undefined;
 
   /**
    * One transaction for the group: the log size and the chain head of each device are read
@@ -305,10 +231,7 @@ export class SqliteIngestStore implements IngestStore {
    * batch alone, the in-memory log and head state rewinding with it; without, the first
    * failure aborts the whole transaction (BatchInGroupFailed).
    */
-  private acceptGroupTx(
-    batches: readonly ColumnarAcceptedBatch[],
-    isolate: boolean,
-  ): GroupAcceptResult[] {
+  private acceptGroupTx(batches: readonly AcceptedBatch[], isolate: boolean): GroupAcceptResult[] {
     const log = new LogAppender(this);
     const heads: DeviceHeads = new Map();
     const results: GroupAcceptResult[] = [];
@@ -336,28 +259,37 @@ export class SqliteIngestStore implements IngestStore {
     return results;
   }
 
-  private acceptOneInGroup(b: ColumnarAcceptedBatch, heads: DeviceHeads, log: LogAppender): number {
+  private acceptOneInGroup(b: AcceptedBatch, heads: DeviceHeads, log: LogAppender): number {
     let head = heads.get(b.deviceId);
     if (!head) {
-      const row = this.st('SELECT next_seq FROM devices WHERE device_id = ?').get(b.deviceId) as
-        Row | undefined;
+      // Read inside the transaction: a revocation either committed before it (and the batch is
+      // refused here) or waits for it (and covers only later batches). Once per device and group.
+      const row = this.st('SELECT next_seq, status FROM devices WHERE device_id = ?').get(
+        b.deviceId,
+      ) as Row | undefined;
       if (!row) throw new StoreError('not-found', `unknown device ${b.deviceId}`);
+      if (row.status !== 'active')
+        throw new StoreError('revoked', `device ${b.deviceId} is ${String(row.status)}`);
       head = { nextSeq: row.next_seq as number, headHash: undefined };
       heads.set(b.deviceId, head);
     }
     if (b.seq !== head.nextSeq) {
       throw new StoreError('chain', `seq ${b.seq} is not the next expected ${head.nextSeq}`);
     }
+    const n = b.sampleCount;
+    if (!Number.isSafeInteger(n) || n < 0 || n >= SAMPLE_ID_SPAN)
+      throw new StoreError(
+        'bad-input',
+        `sampleCount: expected 0 to ${SAMPLE_ID_SPAN - 1}, got ${n}`,
+      );
     const leafIndex = log.append(b.logEntry, b.leafHash);
-    const sampleCount = checkColumns(b.samples);
     this
       .st(
         `INSERT INTO batches (device_id, seq, hash, bytes, vin, kind, start_time, end_time,
            sample_count, received_at, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(b.deviceId, b.seq, buf(b.hash), buf(b.bytes), b.vin, b.kind, b.startTime, b.endTime,
-        sampleCount, b.receivedAt, leafIndex); // prettier-ignore
-    this.insertSampleColumnsTx(b.deviceId, b.seq, b.vin, b.samples);
+        b.sampleCount, b.receivedAt, leafIndex); // prettier-ignore
     this.insertEventsAndDropsTx(b);
     if (b.wasHeld) {
       this.st('DELETE FROM held_batches WHERE device_id = ? AND seq = ?').run(b.deviceId, b.seq);
@@ -368,23 +300,7 @@ export class SqliteIngestStore implements IngestStore {
     return leafIndex;
   }
 
-  /**
-   * Sample rows of one batch, straight from the columns: no object per sample.
-   */
-  private insertSampleColumnsTx(deviceId: string, seq: number, vin: string, s: SampleColumns) {
-    const one = this.st(
-      'INSERT INTO samples (device_id, seq, vin, name, time, value_num, value_text, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    let k = 0;
-    for (const c of s.columns) {
-      const texts = c.texts;
-      for (let i = 0; i < c.count; i++, k++) {
-        one.run(deviceId, seq, vin, c.name, s.times[k], texts ? null : s.numbers[k], texts ? texts[i] : null, c.unit);
-      } // prettier-ignore
-    }
-  }
-
-  private insertEventsAndDropsTx(b: Omit<AcceptedBatch, 'samples'>): void {
+  private insertEventsAndDropsTx(b: AcceptedBatch): void {
     if (b.events.length > 0) {
       const insertEvent = this.st(
         `INSERT INTO events (device_id, seq, vin, type, priority, start_time, end_time, data)
@@ -564,24 +480,28 @@ export class SqliteIngestStore implements IngestStore {
     to: number,
     names?: readonly string[],
   ): Promise<(StoredSample & { deviceId: string; seq: number })[]> {
-    const rows = (
-      names
-        ? this.st(
-            `SELECT * FROM samples WHERE vin = ? AND time >= ? AND time <= ?
-             AND name IN (SELECT value FROM json_each(?)) ORDER BY time`,
-          ).all(vin, from, to, JSON.stringify(names))
-        : this.st(
-            'SELECT * FROM samples WHERE vin = ? AND time >= ? AND time <= ? ORDER BY time',
-          ).all(vin, from, to)
-    ) as Row[];
-    return rows.map((r) => ({
-      deviceId: r.device_id as string,
-      seq: r.seq as number,
-      name: r.name as string,
-      time: r.time as number,
-      value: r.value_text !== null ? (r.value_text as string) : (r.value_num as number),
-      unit: r.unit as string,
-    }));
+    const wanted = names ? new Set(names) : undefined;
+    const out: (StoredSample & { deviceId: string; seq: number; id: number })[] = [];
+    for (const r of this.sampleBatches().all(vin, from, to) as Row[]) {
+      const deviceId = r.device_id as string;
+      const seq = r.seq as number;
+      unpackSamples(r, wanted, (name, unit, time, value, id) => {
+        if (time >= from && time <= to) out.push({ deviceId, seq, name, time, value, unit, id });
+      });
+    }
+    out.sort(byTimeThenId);
+    return out.map(({ id: _id, ...sample }) => sample);
+  }
+
+  /** The batches whose time span meets [from, to], earliest start first. */
+  private sampleBatches(): Database.Statement {
+    // start_time bounds every sample time from below (time deltas are unsigned), end_time
+    // from above: the index on (vin, start_time) finds the candidates.
+    return this.st(
+      `SELECT device_id, seq, leaf_index, start_time, bytes FROM batches
+       WHERE vin = ? AND end_time >= ? AND start_time <= ? AND sample_count > 0
+       ORDER BY start_time, leaf_index`,
+    );
   }
 
   async logSize(): Promise<number> {
@@ -609,21 +529,32 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async getLogNodes(ids: readonly LogNodeId[]): Promise<Uint8Array[]> {
-    const get = this.st('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
-    return ids.map((id) => {
-      const r = get.get(id.level, id.index) as Row | undefined;
-      if (!r) throw new StoreError('not-found', `log node (${id.level}, ${id.index}) is missing`);
-      return u8(r.hash);
-    });
+    return ids.map((id) => this.logNodeTx(id.level, id.index));
+  }
+
+  /** A complete subtree's hash; level 0 is a leaf, whose hash log_leaves keeps. */
+  logNodeTx(level: number, idx: number): Uint8Array {
+    const r = (
+      level === 0
+        ? this.st('SELECT leaf_hash AS hash FROM log_leaves WHERE leaf_index = ?').get(idx)
+        : this.st('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').get(level, idx)
+    ) as Row | undefined;
+    if (!r) throw new StoreError('not-found', `log node (${level}, ${idx}) is missing`);
+    return u8(r.hash);
   }
 
   async saveCheckpoint(row: CheckpointRow): Promise<void> {
-    // In WAL mode with synchronous=NORMAL a checkpoint fsyncs the WAL: every batch under this
-    // tree size is on disk before the checkpoint (and so any receipt) exists.
-    this.db.pragma('wal_checkpoint(PASSIVE)');
-    this.st(
-      'INSERT OR IGNORE INTO checkpoints (tree_size, root, note, created_at) VALUES (?, ?, ?, ?)',
-    ).run(row.treeSize, buf(row.root), row.note, row.createdAt);
+    // This commit alone is FULL: it fsyncs the WAL, so the checkpoint and every batch under its
+    // tree size (committed before the size was read) are on disk before any receipt exists.
+    // When the row already exists nothing is written, and its first insert was synced so.
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.st(
+        'INSERT OR IGNORE INTO checkpoints (tree_size, root, note, created_at) VALUES (?, ?, ?, ?)',
+      ).run(row.treeSize, buf(row.root), row.note, row.createdAt);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   async latestCheckpoint(): Promise<CheckpointRow | undefined> {
@@ -646,33 +577,33 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async samplePage(q: SamplePageQuery): Promise<SamplePage> {
-    const rows = this.st(
-      `SELECT rowid AS id, * FROM samples WHERE vin = ? AND time >= ? AND time <= ?
-       AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
-       AND (time > ? OR (time = ? AND rowid > ?))
-       ORDER BY time, rowid LIMIT ?`,
-    ).all(
-      q.vin,
-      q.from,
-      q.to,
-      q.names ? 1 : null,
-      JSON.stringify(q.names ?? []),
-      q.after?.time ?? -1,
-      q.after?.time ?? -1,
-      q.after?.id ?? -1,
-      q.limit + 1,
-    ) as Row[];
-    const page = rows.slice(0, q.limit).map((r) => ({
-      id: r.id as number,
-      name: r.name as string,
-      time: r.time as number,
-      value: r.value_text !== null ? (r.value_text as string) : (r.value_num as number),
-      unit: r.unit as string,
-    }));
+    const wanted = q.names ? new Set(q.names) : undefined;
+    const after = q.after;
+    const from = Math.max(q.from, after?.time ?? q.from);
+    const page: (StoredSample & { id: number })[] = [];
+    // Batches come earliest start first and no sample is earlier than its batch's start: once
+    // the page is full, a batch starting after its last sample cannot change it.
+    let fullUpTo = Infinity;
+    for (const r of this.sampleBatches().iterate(q.vin, from, q.to) as IterableIterator<Row>) {
+      if ((r.start_time as number) > fullUpTo) break;
+      unpackSamples(r, wanted, (name, unit, time, value, id) => {
+        if (time < from || time > q.to) return;
+        if (after && time === after.time && id <= after.id) return;
+        page.push({ id, name, time, value, unit });
+      });
+      if (page.length > q.limit) {
+        page.sort(byTimeThenId);
+        page.length = q.limit + 1;
+        fullUpTo = (page[q.limit] as { time: number }).time;
+      }
+    }
+    page.sort(byTimeThenId);
+    const more = page.length > q.limit;
+    page.length = Math.min(page.length, q.limit);
     const last = page[page.length - 1];
     return {
       samples: page,
-      next: rows.length > q.limit && last ? { time: last.time, id: last.id } : undefined,
+      next: more && last ? { time: last.time, id: last.id } : undefined,
     };
   }
 
@@ -735,11 +666,10 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   /** Statements for LogAppender (same prepared-statement cache). */
-  logStatements(): Record<'leaf' | 'put' | 'get', Database.Statement> {
+  logStatements(): Record<'leaf' | 'put', Database.Statement> {
     return {
       leaf: this.st('INSERT INTO log_leaves (leaf_index, entry, leaf_hash) VALUES (?, ?, ?)'),
       put: this.st('INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)'),
-      get: this.st('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?'),
     };
   }
 
@@ -813,15 +743,16 @@ class BatchInGroupFailed extends Error {
  * Appends leaves and every complete subtree they complete, inside the caller's transaction:
  * leaf and nodes are never out of step, whatever moment the process dies. Lives for one
  * transaction: the size is read once and the nodes it wrote are kept, so a group of appends
- * reads a left sibling from SQLite only when an earlier transaction wrote it.
+ * reads a left sibling from SQLite only when an earlier transaction wrote it. Level 0 (a
+ * leaf's own hash) is not written to log_nodes: log_leaves has it.
  */
 class LogAppender {
   private size: number;
   private readonly written = new Map<number, Uint8Array>();
   private readonly order: number[] = [];
-  private readonly sql: Record<'leaf' | 'put' | 'get', Database.Statement>;
+  private readonly sql: Record<'leaf' | 'put', Database.Statement>;
 
-  constructor(store: SqliteIngestStore) {
+  constructor(private readonly store: SqliteIngestStore) {
     this.size = store.logSizeTx();
     this.sql = store.logStatements();
   }
@@ -859,32 +790,52 @@ class LogAppender {
   }
 
   private put(level: number, idx: number, hash: Uint8Array): void {
-    this.sql.put.run(level, idx, buf(hash));
+    if (level > 0) this.sql.put.run(level, idx, buf(hash));
     const key = LogAppender.key(level, idx);
     this.written.set(key, hash);
     this.order.push(key);
   }
 
   private get(level: number, idx: number): Uint8Array {
-    const mine = this.written.get(LogAppender.key(level, idx));
-    if (mine) return mine;
-    const left = this.sql.get.get(level, idx) as Row | undefined;
-    if (!left) throw new StoreError('not-found', `log node (${level}, ${idx}) is missing`);
-    return u8(left.hash);
+    return this.written.get(LogAppender.key(level, idx)) ?? this.store.logNodeTx(level, idx);
   }
 }
 
-/** The number of samples, after checking the columns describe exactly the arrays given. */
-function checkColumns(s: SampleColumns): number {
-  let n = 0;
-  for (const [i, c] of s.columns.entries()) {
-    if (!Number.isSafeInteger(c.count) || c.count < 0)
-      throw new StoreError('bad-input', `samples.columns[${i}].count: expected a count`);
-    if (c.texts && c.texts.length !== c.count)
-      throw new StoreError('bad-input', `samples.columns[${i}].texts: expected ${c.count} values`);
-    n += c.count;
+/**
+ * Calls `each` for every sample of a stored batch (all, or those named in `wanted`), column by
+ * column, with the sample's id (see SamplePage). Samples are read from the evidence bytes,
+ * which were verified before they were stored; booleans come back as 0 and 1.
+ */
+function unpackSamples(
+  row: Row,
+  wanted: ReadonlySet<string> | undefined,
+  each: (name: string, unit: string, time: number, value: number | string, id: number) => void,
+): void {
+  const decoded = decodeBatch(row.bytes as Buffer);
+  if (!decoded.ok)
+    throw new StoreError('schema', `stored batch ${String(row.device_id)}/${String(row.seq)} does not decode: ${decoded.error.message}`);
+  const { start, signals } = decoded.value.payload;
+  const base = (row.leaf_index as number) * SAMPLE_ID_SPAN;
+  let k = 0;
+  for (const c of signals) {
+    const n = c.timeDeltas.length;
+    if (wanted && !wanted.has(c.name)) {
+      k += n;
+      continue;
+    }
+    const v = c.values;
+    let time = start;
+    for (let i = 0; i < n; i++, k++) {
+      time += c.timeDeltas[i] as number;
+      const value =
+        v.type === 'scaled' ? scaledToNumber(v.integers[i] as number, v.exponent)
+        : v.type === 'float' ? (v.numbers[i] as number)
+        : v.type === 'string' ? (v.strings[i] as string)
+        : v.booleans[i] ? 1 : 0;
+      each(c.name, c.unit, time, value, base + k);
+    }
   }
-  if (s.times.length !== n || s.numbers.length !== n)
-    throw new StoreError('bad-input', `samples: ${n} in columns, ${s.times.length} times, ${s.numbers.length} numbers`);
-  return n;
 } // prettier-ignore
+
+const byTimeThenId = (a: { time: number; id: number }, b: { time: number; id: number }) =>
+  a.time - b.time || a.id - b.id;
