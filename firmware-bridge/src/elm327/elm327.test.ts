@@ -83,6 +83,7 @@ describe.each(LINKS)('Elm327Client over %s', (link) => {
     expect(await c.readCalibrationIds()).toEqual(['ENGCAL-0451A', 'ENGCAL-0451B', 'TCMCAL-2207']);
     expect(await c.readDtcs(0x03)).toEqual(['P0301', 'P0420']);
     expect(await c.readDtcs(0x07)).toEqual([]);
+    expect(await c.readDtcs(0x0a)).toEqual(['P0301', 'P0420']);
     expect(await c.readBatteryVoltage()).toBe(14.1);
   });
 });

@@ -36,6 +36,8 @@ export class Elm327Faults extends EventEmitter<{ drop: []; unplug: [number] }> {
   private readonly statusQueue: ElmStatusFault[] = [];
   private dtcOverride: string[] | undefined;
   private pending: string[] = [];
+  /** Codes ever stored: service 0A keeps them through a service 04 clear, as cars do. */
+  private readonly permanent = new Set<string>();
 
   /** The next `count` OBD requests get `status` instead of data. */
   failNext(status: ElmStatusFault, count = 1): this {
@@ -69,12 +71,18 @@ export class Elm327Faults extends EventEmitter<{ drop: []; unplug: [number] }> {
   setDtcs(codes: readonly string[], pending: readonly string[] = []): this {
     this.dtcOverride = [...codes];
     this.pending = [...pending];
+    for (const code of codes) this.permanent.add(code);
     return this;
   }
 
-  /** As a scan tool's service 04 does: no stored or pending codes until set again. */
+  /**
+   * As a scan tool's service 04 does: no stored or pending codes until set again. Permanent
+   * codes (service 0A) stay: only the car's own monitors may erase them (J1979, CARB).
+   */
   clearDtcs(): this {
-    return this.setDtcs([]);
+    this.dtcOverride = [];
+    this.pending = [];
+    return this;
   }
 
   useVehicleDtcs(): this {
@@ -91,6 +99,11 @@ export class Elm327Faults extends EventEmitter<{ drop: []; unplug: [number] }> {
   /** @internal */
   pendingDtcs(): readonly string[] {
     return this.pending;
+  }
+
+  /** @internal The permanent DTCs (service 0A): the car's own and every code ever stored. */
+  permanentDtcs(vehicle: readonly string[]): readonly string[] {
+    return [...new Set([...vehicle, ...this.permanent])];
   }
 
   /** @internal Takes the next injected status reply, if any. */

@@ -112,6 +112,8 @@ describe('Elm327Session: OBD requests', () => {
     expect(send('03')).toBe('00A\r0: 43 04 03 01 40 35\r1: C1 00 93 42 00 00 00\r\r>');
     expect(send('04')).toBe('44\r\r>');
     expect(send('03')).toBe('43 00\r\r>');
+    // Permanent codes (service 0A) outlive the clear: the car's own and every one stored.
+    expect(send('0A')).toBe('00C\r0: 4A 05 01 33 03 01\r1: 40 35 C1 00 93 42 00\r\r>');
     expect(send('0130')).toBe('41 30 28\r\r>');
     expect(send('01FF')).toBe('NO DATA\r\r>');
     expect(send('0X')).toBe('?\r\r>');

@@ -197,7 +197,7 @@ export class Elm327Session {
               ? this.options.faults.storedDtcs(vehicle.dtcs)
               : service === 0x07
                 ? this.options.faults.pendingDtcs()
-                : [];
+                : this.options.faults.permanentDtcs(vehicle.dtcs);
           data = [service + 0x40, codes.length, ...codes.flatMap((c) => encodeDtc(c))];
         }
       } else if (service === 0x04 && params.length === 0) {
