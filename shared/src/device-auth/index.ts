@@ -1,1 +1,3 @@
 export * from './device-auth.js';
+export * from './key-rotation.js';
+export * from './device-batch.js';

@@ -14,6 +14,7 @@ describe('log entries', () => {
     { type: 'batch', deviceId, seq: 7, batchHash: new Uint8Array(32).fill(9), receivedAt: 1_764_000_000_123 },
     { type: 'registration', deviceId, publicKey: new Uint8Array(33).fill(2), vinCommitment: new Uint8Array(32).fill(3), at: 5 },
     { type: 'revocation', deviceId, at: 6, reason: 'stolen gateway' },
+    { type: 'key-rotation', deviceId, publicKey: new Uint8Array(33).fill(5), fromSeq: 42, at: 8 },
     { type: 'access', recordHash: new Uint8Array(32).fill(4), at: 7 },
   ]; // prettier-ignore
 

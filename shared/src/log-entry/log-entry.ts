@@ -22,6 +22,7 @@ const K = {
   at: 7,
   reason: 8,
   recordHash: 9,
+  fromSeq: 10,
 } as const;
 
 export interface BatchLogEntry {
@@ -51,6 +52,20 @@ export interface RevocationLogEntry {
 }
 
 /**
+ * A device's new signing key (docs/protocol.md, key rotation): from batch `fromSeq` on, the
+ * device's batches verify with `publicKey` only; the earlier seqs keep the key before it. The
+ * device id does not change.
+ */
+export interface KeyRotationLogEntry {
+  readonly type: 'key-rotation';
+  readonly deviceId: string;
+  /** 33-byte compressed secp256k1 public key. */
+  readonly publicKey: Uint8Array;
+  readonly fromSeq: number;
+  readonly at: number;
+}
+
+/**
  * A grant, a revocation of a grant, or one business user's access to a vehicle's data. Only the
  * hash of the record is public; the node keeps the record, and its owner can later show it
  * together with the inclusion proof to prove who was allowed to see what, and who did.
@@ -62,7 +77,8 @@ export interface AccessLogEntry {
   readonly at: number;
 }
 
-export type DeviceLogEntry = BatchLogEntry | RegistrationLogEntry | RevocationLogEntry;
+export type DeviceLogEntry =
+  BatchLogEntry | RegistrationLogEntry | RevocationLogEntry | KeyRotationLogEntry;
 export type LogEntry = DeviceLogEntry | AccessLogEntry;
 
 const unhex = (s: string) => hexToBytes(s);
@@ -117,6 +133,15 @@ export function encodeLogEntry(e: LogEntry): Uint8Array {
     case 'revocation':
       m.set(K.at, e.at);
       m.set(K.reason, e.reason);
+      break;
+    case 'key-rotation':
+      if (!(e.publicKey instanceof Uint8Array) || e.publicKey.length !== 33)
+        throw new TypeError('publicKey: expected 33 bytes');
+      if (!Number.isSafeInteger(e.fromSeq) || e.fromSeq < 0)
+        throw new TypeError('fromSeq: expected a non-negative integer');
+      m.set(K.publicKey, e.publicKey);
+      m.set(K.fromSeq, e.fromSeq);
+      m.set(K.at, e.at);
       break;
   }
   return encodeCbor(m);
@@ -187,6 +212,15 @@ export function decodeLogEntry(data: Uint8Array): LogEntry {
         throw new WireFormatError('bad-field', 'reason: expected text');
       return { type, deviceId, at: uint(m, K.at, 'at'), reason };
     }
+    case 'key-rotation':
+      expectKeys(5);
+      return {
+        type,
+        deviceId,
+        publicKey: bytes(m, K.publicKey, 'publicKey', 33),
+        fromSeq: uint(m, K.fromSeq, 'fromSeq'),
+        at: uint(m, K.at, 'at'),
+      };
     default:
       throw new WireFormatError(
         'bad-field',
