@@ -17,83 +17,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { boardProfileSchema, type BoardProfile } from '@enginechain/agent';
 import { TOYOTA_VSS_MAPPING } from '@enginechain/firmware-bridge';
 import { signalInfo } from '@enginechain/shared';
 
 const KIT = fileURLToPath(new URL('../../kit/', import.meta.url));
-const VSS_NAME = /^Vehicle(\.[A-Z][A-Za-z0-9]*)+$/;
 
-const signal = z.object({
-  name: z.string().regex(VSS_NAME, 'a COVESA VSS path'),
-  rateHz: z.number().positive().max(100),
-});
-const signals = z.array(signal).min(1);
-const serialDevice = z
-  .string()
-  .regex(/^\/dev\/enginechain\/[a-z0-9-]+$/, 'a /dev/enginechain/* udev name');
-const source = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('socketcan'),
-      interface: z.string().regex(/^v?can\d+$/),
-      bitrate: z.union([
-        z.literal(125000),
-        z.literal(250000),
-        z.literal(500000),
-        z.literal(1000000),
-      ]),
-      signals,
-    })
-    .strict(),
-  z
-    .object({ kind: z.literal('slcan'), device: serialDevice, bitrate: z.number().int(), signals })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('elm327-serial'),
-      device: serialDevice,
-      baudRate: z.number().int().positive(),
-      signals,
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('elm327-tcp'),
-      host: z.union([z.ipv4(), z.string().regex(/^[a-z0-9.-]+$/)]),
-      port: z.number().int().min(1).max(65535),
-      signals,
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('nmea'),
-      device: serialDevice,
-      baudRate: z.number().int().positive(),
-      signals,
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('imu'),
-      device: serialDevice,
-      baudRate: z.number().int().positive(),
-      signals,
-    })
-    .strict(),
-]);
-const boardProfile = z
-  .object({
-    id: z.string().regex(/^[a-z0-9-]+$/),
-    name: z.string().min(1),
-    board: z.string().min(1),
-    os: z.string().min(1),
-    bootConfig: z.array(z.string().regex(/^(dtparam|dtoverlay)=\S+$/)),
-    notes: z.string(),
-    sources: z.array(source).min(1),
-  })
-  .strict();
-type BoardProfile = z.infer<typeof boardProfile>;
+// The agent's own schema: a profile the kit ships is one `provision --profile` accepts.
+const boardProfile = boardProfileSchema;
 
 const profileFiles = readdirSync(join(KIT, 'profiles')).filter((f) => f.endsWith('.json'));
 const profiles: BoardProfile[] = profileFiles.map((f) =>
