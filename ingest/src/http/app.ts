@@ -14,6 +14,7 @@ import { authRoutes } from './auth-routes.js';
 import type { EnrolmentService } from './enrolment-service.js';
 import { HTTP_ERRORS, HttpError, errorSchema } from './errors.js';
 import { grantRoutes } from './grant-routes.js';
+import { keyRotationRoutes } from './key-rotation-routes.js';
 import { principalPlugin } from './principal.js';
 import { errorResponses, toBase64 } from './schemas.js';
 import { vehicleRoutes } from './vehicle-routes.js';
@@ -432,6 +433,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(principalPlugin, { access: deps.access });
   await app.register(publicPlugin, deps);
   await app.register(enrolmentPlugin, deps);
+  await app.register(keyRotationRoutes, {
+    store: deps.store,
+    ...(deps.enrolmentRateLimit !== undefined ? { rateLimit: deps.enrolmentRateLimit } : {}),
+  });
   await app.register(authRoutes, {
     access: deps.access,
     ...(deps.loginRateLimit !== undefined ? { loginRateLimit: deps.loginRateLimit } : {}),

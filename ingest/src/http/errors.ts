@@ -11,6 +11,23 @@ export const HTTP_ERRORS = {
   'bad-key': { status: 400, message: 'The public key is not a secp256k1 point' },
   'bad-proof': { status: 403, message: 'The proof of key possession does not verify' },
   'device-exists': { status: 409, message: 'A device with this key is already registered' },
+  'unknown-device': { status: 404, message: 'No device with this id is registered' },
+  'revoked-device': { status: 403, message: 'The device is revoked' },
+  'bad-signature': {
+    status: 403,
+    message: "The key rotation request is not signed by the device's current key",
+  },
+  'same-key': { status: 409, message: 'The new key is the current key' },
+  'stale-request': {
+    status: 403,
+    message: "The request's time is too far from the node's clock",
+  },
+  'replayed-request': { status: 409, message: 'The request (its nonce) was used before' },
+  'seq-passed': {
+    status: 409,
+    message:
+      "The new key's first seq is below the device's next seq or a rotation already covers it",
+  },
   'rate-limited': { status: 429, message: 'Too many requests' },
   'not-found': { status: 404, message: 'Not found' },
   unauthenticated: { status: 401, message: 'Log in or send an API token' },

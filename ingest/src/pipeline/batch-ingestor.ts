@@ -1,6 +1,7 @@
 import { MAX_BATCH_BYTES, ZERO_HASH, decodeBatch } from '@enginechain/shared';
 import {
   StoreError,
+  type DeviceKeyPeriod,
   type DeviceRecord,
   type GroupAcceptResult,
   type IngestStore,
@@ -121,9 +122,10 @@ export class BatchIngestor {
   private readonly lastResend = new Map<string, number>();
   private readonly chains = new Map<string, DeviceChain>();
   /**
-   * Active devices already seen: their key and VIN never change, and the store checks the
-   * status again inside the transaction that would store a batch, so a revocation is never
-   * missed; the entry goes when the store reports the device revoked.
+   * Active devices already seen: their VIN never changes, and the store checks the status and
+   * the key for the batch's seq again inside the transaction that would store a batch, so a
+   * revocation or a key rotation is never missed; the entry goes when the store reports either,
+   * or when no key it holds verifies a batch (it is then read again).
    */
   private readonly activeDevices = new Map<string, Promise<DeviceRecord | undefined>>();
   private readonly writer: BatchGroupWriter;
@@ -154,7 +156,7 @@ export class BatchIngestor {
     return this.serialised(topicDeviceId, async (): Promise<Decision> => {
       const c = await checked;
       if ('outcome' in c) return decided(c.outcome);
-      return this.sequence(topicDeviceId, bytes, c.batch, c.flags);
+      return this.sequence(topicDeviceId, bytes, c.batch, c.flags, c.signedBy);
     }).then((d) => d.outcome);
   }
 
@@ -173,7 +175,10 @@ export class BatchIngestor {
     topicDeviceId: string,
     bytes: Uint8Array,
     receivedAt: number,
-  ): Promise<{ outcome: IngestOutcome } | { batch: VerifiedBatch; flags: IngestRejectionCode[] }> {
+  ): Promise<
+    | { outcome: IngestOutcome }
+    | { batch: VerifiedBatch; flags: IngestRejectionCode[]; signedBy: Uint8Array }
+  > {
     if (bytes.length > MAX_BATCH_BYTES) {
       return {
         outcome: await this.reject(
@@ -197,12 +202,26 @@ export class BatchIngestor {
         ),
       };
     }
-    const verdict = await this.o.pool.verify(bytes, device.publicKey, receivedAt);
+    const { verdict, period, next } = await this.verifyWithKeys(bytes, device, receivedAt);
     if (!verdict.ok) {
       const code = verdict.code === 'bad-kid' ? 'topic-mismatch' : verdict.code;
       return { outcome: await this.reject(topicDeviceId, code, verdict.message) };
     }
     const batch = verdict.batch;
+    if (batch.seq < period.fromSeq || (next !== undefined && batch.seq >= next.fromSeq)) {
+      const valid =
+        next === undefined
+          ? `from seq ${period.fromSeq}`
+          : `for seqs ${period.fromSeq} to ${next.fromSeq - 1}`;
+      return {
+        outcome: await this.reject(
+          topicDeviceId,
+          'wrong-key-for-seq',
+          `batch ${batch.seq} is signed with the device's key valid ${valid}`,
+          batch.seq,
+        ),
+      };
+    }
     if (batch.vin !== null && batch.vin !== device.vin) {
       return {
         outcome: await this.reject(
@@ -222,7 +241,40 @@ export class BatchIngestor {
         message: `starts ${Math.round((batch.start - receivedAt) / 1000)} s in the future`,
       });
     }
-    return { batch, flags };
+    return { batch, flags, signedBy: period.publicKey };
+  }
+
+  /**
+   * Verifies with the device's current key and, when that signature fails, with its earlier
+   * keys (a batch signed before a rotation may arrive after it), newest first. When no known
+   * key verifies, the device is read again once: the cache may predate a rotation.
+   */
+  private async verifyWithKeys(
+    bytes: Uint8Array,
+    device: DeviceRecord,
+    receivedAt: number,
+    reread = true,
+  ): Promise<{
+    verdict: Awaited<ReturnType<VerifierPool['verify']>>;
+    period: DeviceKeyPeriod;
+    next: DeviceKeyPeriod | undefined;
+  }> {
+    const keys = device.keys;
+    let i = keys.length - 1;
+    const first = await this.o.pool.verify(bytes, keys[i]!.publicKey, receivedAt, device.deviceId);
+    if (first.ok || first.code !== 'bad-signature')
+      return { verdict: first, period: keys[i]!, next: undefined };
+    for (i = keys.length - 2; i >= 0; i--) {
+      const v = await this.o.pool.verify(bytes, keys[i]!.publicKey, receivedAt, device.deviceId);
+      if (v.ok) return { verdict: v, period: keys[i]!, next: keys[i + 1] };
+    }
+    if (reread) {
+      this.activeDevices.delete(device.deviceId);
+      const fresh = await this.deviceOf(device.deviceId);
+      if (fresh?.status === 'active' && fresh.keys.length > keys.length)
+        return this.verifyWithKeys(bytes, fresh, receivedAt, false);
+    }
+    return { verdict: first, period: keys[keys.length - 1]!, next: undefined };
   }
 
   /** The device, from the cache of active ones (a lookup in flight counts: bursts share it). */
@@ -271,6 +323,7 @@ export class BatchIngestor {
     bytes: Uint8Array,
     batch: VerifiedBatch,
     flags: IngestRejectionCode[],
+    signedBy?: Uint8Array,
   ): Promise<Decision> {
     const store = this.o.store;
     const chain = await this.chainOf(deviceId);
@@ -298,7 +351,7 @@ export class BatchIngestor {
       }
       if (!existing && chain.stale) {
         // Its first copy failed to commit: the chain is read again and this copy retried.
-        return this.sequence(deviceId, bytes, batch, flags);
+        return this.sequence(deviceId, bytes, batch, flags, signedBy);
       }
       return decided(this.quarantine(deviceId, seq, hash, bytes, receivedAt, 'fork'));
     }
@@ -328,7 +381,7 @@ export class BatchIngestor {
       return decided({ status: 'held', seq, missing });
     }
 
-    const queued = this.acceptInOrder(deviceId, chain, bytes, batch, false);
+    const queued = this.acceptInOrder(deviceId, chain, bytes, batch, false, signedBy);
     if (!queued) {
       return decided(this.quarantine(deviceId, seq, hash, bytes, receivedAt, 'bad-prev'));
     }
@@ -351,12 +404,13 @@ export class BatchIngestor {
     bytes: Uint8Array,
     batch: VerifiedBatch,
     wasHeld: boolean,
+    signedBy?: Uint8Array,
   ): Promise<IngestOutcome> | undefined {
     const parts = verifiedParts(batch);
     const seq = batch.seq;
     const expectedPrev = seq === 0 ? ZERO_HASH : chain.headHash;
     if (!eq(parts.prev, expectedPrev)) return undefined;
-    const committed = this.writer.add(toAcceptedBatch(batch, bytes, chain.vin, wasHeld));
+    const committed = this.writer.add(toAcceptedBatch(batch, bytes, chain.vin, wasHeld, signedBy));
     chain.inFlight.set(seq, committed);
     chain.nextSeq = seq + 1;
     chain.headHash = parts.hash;
@@ -374,6 +428,11 @@ export class BatchIngestor {
           if (r.error instanceof StoreError && r.error.code === 'revoked') {
             this.activeDevices.delete(deviceId);
             return this.reject(deviceId, 'revoked-device', r.error.message, seq);
+          }
+          if (r.error instanceof StoreError && r.error.code === 'key-rotated') {
+            // Verified with a key the cache held before a rotation that committed since.
+            this.activeDevices.delete(deviceId);
+            return this.reject(deviceId, 'wrong-key-for-seq', r.error.message, seq);
           }
           throw r.error;
         }

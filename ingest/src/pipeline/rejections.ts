@@ -10,6 +10,8 @@ export const INGEST_REJECTION_CODES = {
   'unknown-device': 'The topic names no registered device',
   'revoked-device': 'The device was revoked; its batches are no longer accepted',
   'topic-mismatch': 'The batch was signed by another device than the topic names',
+  'wrong-key-for-seq':
+    'The batch is signed with a key of the device that is not its key for this seq (key rotation)',
   'vin-mismatch': 'The batch names another VIN than the device was registered for',
   'bad-prev': 'The batch does not chain onto the one before it (prev hash differs)',
   fork: 'Another batch with the same seq and a different hash was accepted before: quarantined',

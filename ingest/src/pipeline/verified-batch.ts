@@ -108,6 +108,7 @@ export function toAcceptedBatch(
   bytes: Uint8Array,
   deviceVin: string,
   wasHeld: boolean,
+  signedBy?: Uint8Array,
 ): AcceptedBatch {
   const p = verifiedParts(v);
   return {
@@ -126,5 +127,6 @@ export function toAcceptedBatch(
     logEntry: p.logEntry,
     leafHash: p.leafHash,
     wasHeld,
+    ...(signedBy ? { signedBy } : {}),
   };
 }

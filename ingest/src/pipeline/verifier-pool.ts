@@ -14,6 +14,8 @@ export interface VerifyRequests {
    * without an ArrayBuffer of its own, and is the key of the worker's KeyObject cache as is.
    */
   readonly publicKeys: readonly string[];
+  /** The device each batch must be of (its kid): a rotated key keeps the device's id. */
+  readonly deviceIds: readonly string[];
   /** When the node received each batch: it goes into the log entry the worker encodes. */
   readonly receivedAts: readonly number[];
   /** Byte length of each batch in `bytes`, in order. */
@@ -47,6 +49,7 @@ export type VerifyResult =
 interface Outbox {
   ids: number[];
   publicKeys: string[];
+  deviceIds: string[];
   receivedAts: number[];
   views: Uint8Array[];
   size: number;
@@ -55,6 +58,7 @@ interface Outbox {
 const emptyOutbox = (): Outbox => ({
   ids: [],
   publicKeys: [],
+  deviceIds: [],
   receivedAts: [],
   views: [],
   size: 0,
@@ -114,10 +118,16 @@ export class VerifierPool {
   }
 
   /**
-   * Verifies `bytes` against `publicKey` (SEC1) in a worker; on success also hands back the
-   * batch prepared for storage, its log entry stamped with `receivedAt`.
+   * Verifies `bytes` as a batch of `deviceId` signed with `publicKey` (SEC1, one of the keys
+   * the device has held) in a worker; on success also hands back the batch prepared for
+   * storage, its log entry stamped with `receivedAt`.
    */
-  verify(bytes: Uint8Array, publicKey: Uint8Array, receivedAt: number): Promise<VerifyResult> {
+  verify(
+    bytes: Uint8Array,
+    publicKey: Uint8Array,
+    receivedAt: number,
+    deviceId: string,
+  ): Promise<VerifyResult> {
     if (this.closed) return Promise.reject(new Error('verifier pool is closed'));
     const id = this.nextId++;
     let key = this.keyStrings.get(publicKey);
@@ -130,6 +140,7 @@ export class VerifierPool {
     const box = this.outboxes[this.nextWorker++ % this.outboxes.length] as Outbox;
     box.ids.push(id);
     box.publicKeys.push(key);
+    box.deviceIds.push(deviceId);
     box.receivedAts.push(receivedAt);
     box.views.push(bytes);
     box.size += bytes.byteLength;
@@ -155,6 +166,7 @@ export class VerifierPool {
       const request: VerifyRequests = {
         ids: box.ids,
         publicKeys: box.publicKeys,
+        deviceIds: box.deviceIds,
         receivedAts: box.receivedAts,
         lengths: box.views.map((v) => v.byteLength),
         bytes,

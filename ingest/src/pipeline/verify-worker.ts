@@ -5,7 +5,7 @@
  * point costs about a fifth of a verification.
  */
 import { parentPort } from 'node:worker_threads';
-import { secp256k1PublicKeyObject, verifyBatch } from '@enginechain/shared';
+import { secp256k1PublicKeyObject, verifyDeviceBatch } from '@enginechain/shared';
 import type { KeyObject } from 'node:crypto';
 import { toVerifiedBatch } from './verified-batch.js';
 import type { VerifyRequests, VerifyResponses } from './verifier-pool.js';
@@ -32,10 +32,11 @@ function verifyOne(
   id: number,
   bytes: Uint8Array,
   publicKey: string,
+  deviceId: string,
   receivedAt: number,
 ): { result: Result; binary?: Uint8Array } {
   try {
-    const verdict = verifyBatch(bytes, keyFor(publicKey));
+    const verdict = verifyDeviceBatch(bytes, keyFor(publicKey), deviceId);
     if (!verdict.ok)
       return {
         result: { id, ok: false, code: verdict.error.code, message: verdict.error.message },
@@ -75,6 +76,7 @@ parentPort?.on('message', (req: VerifyRequests) => {
         req.ids[i] as number,
         bytes,
         req.publicKeys[i] as string,
+        req.deviceIds[i] as string,
         req.receivedAts[i] as number,
       ),
     );

@@ -7,12 +7,14 @@
 
 /**
  * A refusal by the store, the same from every backend. `revoked`: the batch's device was
- * revoked (it may have been verified before the revocation committed).
+ * revoked (it may have been verified before the revocation committed). `key-rotated`: the key
+ * that signed the batch is no longer the device's key for its seq (a rotation committed after
+ * the batch was verified).
  */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   constructor(
-    readonly code: 'chain' | 'schema' | 'not-found' | 'bad-input' | 'revoked',
+    readonly code: 'chain' | 'schema' | 'not-found' | 'bad-input' | 'revoked' | 'key-rotated',
     message: string,
   ) {
     super(message);
@@ -27,9 +29,30 @@ export interface EnrolmentToken {
   readonly expiresAt: number;
 }
 
+/** One key a device held: it signs the device's batches from `fromSeq` until the next one's. */
+export interface DeviceKeyPeriod {
+  readonly publicKey: Uint8Array;
+  readonly fromSeq: number;
+  /** The registration or key-rotation entry that put the key on the log. */
+  readonly leafIndex: number;
+}
+
+/** The key whose period holds `seq` (`keys` by `fromSeq`). */
+export function keyForSeq(
+  keys: readonly DeviceKeyPeriod[],
+  seq: number,
+): DeviceKeyPeriod | undefined {
+  let found: DeviceKeyPeriod | undefined;
+  for (const k of keys) if (k.fromSeq <= seq) found = k;
+  return found;
+}
+
 export interface DeviceRecord {
   readonly deviceId: string;
+  /** The current key (the last of `keys`): MQTT tokens are signed with it. */
   readonly publicKey: Uint8Array;
+  /** Every key the device has held, by `fromSeq`; the first is the registration key (seq 0). */
+  readonly keys: readonly DeviceKeyPeriod[];
   readonly vin: string;
   readonly vinSalt: Uint8Array;
   readonly owner: string | undefined;
@@ -82,6 +105,11 @@ export interface AcceptedBatch {
   readonly leafHash: Uint8Array;
   /** The batch waited in `held_batches` (behind a gap): its row goes in the same transaction. */
   readonly wasHeld?: boolean;
+  /**
+   * The key the batch verified with. The store checks, inside the transaction, that it is still
+   * the device's key for the batch's seq (a rotation may have committed since).
+   */
+  readonly signedBy?: Uint8Array;
 }
 
 /** What became of one batch of a group: each commits or fails alone. */
@@ -188,6 +216,18 @@ export interface IngestStore {
    * commit on, `acceptBatches` refuses the device's batches, even ones verified before it.
    */
   revokeDeviceStatusSync(deviceId: string): 'revoked' | 'unknown-device' | 'already-revoked';
+  /**
+   * Gives an active device a new key from `fromSeq` on (docs/protocol.md, key rotation).
+   * Synchronous, to run inside `appendLogEntry`'s `alongside` with the key-rotation leaf.
+   * `seq-passed`: `fromSeq` is below the device's next expected seq or a rotation already
+   * covers it.
+   */
+  rotateDeviceKeySync(args: {
+    deviceId: string;
+    publicKey: Uint8Array;
+    fromSeq: number;
+    leafIndex: number;
+  }): 'rotated' | 'unknown-device' | 'revoked' | 'seq-passed';
   /** Single-use check of an MQTT token nonce; false when it was seen before (a replay). */
   useNonce(deviceId: string, nonce: Uint8Array, expiresAt: number, now: number): Promise<boolean>;
 

@@ -198,4 +198,19 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE samples;
   DELETE FROM log_nodes WHERE level = 0;
   `,
+  // 4 (key rotation, docs/protocol.md): every key a device has held and the first seq it signs;
+  // a batch verifies with the key whose period holds its seq. devices.public_key stays the
+  // current key (MQTT tokens). The registration key is the period from seq 0.
+  `
+  CREATE TABLE device_keys (
+    device_id  TEXT NOT NULL,
+    from_seq   INTEGER NOT NULL,
+    public_key BLOB NOT NULL,
+    -- The registration or key-rotation entry that put the key on the log.
+    leaf_index INTEGER NOT NULL,
+    PRIMARY KEY (device_id, from_seq)
+  ) WITHOUT ROWID;
+  INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index)
+    SELECT device_id, 0, public_key, registration_leaf FROM devices;
+  `,
 ];

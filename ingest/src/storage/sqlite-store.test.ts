@@ -158,6 +158,27 @@ describe('SqliteIngestStore', () => {
     expect((await s.listDevices()).map((d) => [d.deviceId, d.status])).toEqual([[DEVICE, 'revoked']]);
   }); // prettier-ignore
 
+  it('keeps every key of a device and refuses, inside the transaction, a batch signed with a key rotated away from', async () => {
+    const s = store();
+    await enrolled(s);
+    const first = sha('pub');
+    const second = sha('pub2').subarray(0, 33);
+    await s.acceptBatches([batch(0, { signedBy: first })]);
+    expect(s.rotateDeviceKeySync({ deviceId: DEVICE, publicKey: second, fromSeq: 0, leafIndex: 9 })).toBe('seq-passed');
+    expect(s.rotateDeviceKeySync({ deviceId: DEVICE, publicKey: second, fromSeq: 2, leafIndex: 9 })).toBe('rotated');
+    expect(s.rotateDeviceKeySync({ deviceId: DEVICE, publicKey: first, fromSeq: 2, leafIndex: 10 })).toBe('seq-passed');
+    const device = await s.getDevice(DEVICE);
+    expect(device?.publicKey).toEqual(second);
+    expect(device?.keys).toEqual([{ publicKey: first, fromSeq: 0, leafIndex: 0 }, { publicKey: second, fromSeq: 2, leafIndex: 9 }]);
+    // Seq 1 is still the first key's; seq 2, verified with it before the rotation committed, is not.
+    expect(await s.acceptBatches([batch(1, { signedBy: first })])).toMatchObject([{ ok: true }]);
+    const [late] = await s.acceptBatches([batch(2, { signedBy: first })]);
+    expect(late).toMatchObject({ ok: false, error: { name: 'StoreError', code: 'key-rotated' } });
+    expect(await s.acceptBatches([batch(2, { signedBy: second })])).toMatchObject([{ ok: true }]);
+    expect(s.revokeDeviceStatusSync(DEVICE)).toBe('revoked');
+    expect(s.rotateDeviceKeySync({ deviceId: DEVICE, publicKey: first, fromSeq: 5, leafIndex: 11 })).toBe('revoked');
+  }); // prettier-ignore
+
   it('pages through samples in (time, id) order across batches, equal times included', async () => {
     const s = store();
     await enrolled(s);

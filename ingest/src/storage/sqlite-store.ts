@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3';
 import { decodeBatch, leafHash, nodeHash, scaledToNumber } from '@enginechain/shared';
 import { MIGRATIONS } from './migrations.js';
-import { StoreError } from './ingest-store.js';
+import { StoreError, keyForSeq } from './ingest-store.js';
 import type {
   AcceptedBatch,
   CheckpointRow,
   DeclaredDrop,
+  DeviceKeyPeriod,
   DeviceRecord,
   EnrolmentToken,
   GroupAcceptResult,
@@ -25,7 +26,10 @@ export { StoreError };
 
 type Row = Record<string, unknown>;
 /** Chain heads as a group transaction moves them; headHash is set once a batch moved it. */
-type DeviceHeads = Map<string, { nextSeq: number; headHash: Uint8Array | undefined }>;
+type DeviceHeads = Map<
+  string,
+  { nextSeq: number; headHash: Uint8Array | undefined; keys: DeviceKeyPeriod[] | undefined }
+>;
 const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
@@ -141,6 +145,9 @@ export class SqliteIngestStore implements IngestStore {
         leafIndex,
         args.deviceId,
       );
+      this.st(
+        'INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index) VALUES (?, 0, ?, ?)',
+      ).run(args.deviceId, buf(args.publicKey), leafIndex);
       const device = this.deviceRow(args.deviceId);
       if (!device) throw new StoreError('not-found', 'device vanished inside its transaction');
       return { device, leafIndex };
@@ -153,13 +160,13 @@ export class SqliteIngestStore implements IngestStore {
 
   async devicesByVin(vin: string): Promise<DeviceRecord[]> {
     const rows = this.st('SELECT * FROM devices WHERE vin = ? ORDER BY registered_at').all(vin);
-    return (rows as Row[]).map(toDevice);
+    return (rows as Row[]).map((r) => this.toDevice(r));
   }
 
   /** Every device, oldest registration first (the operator's device list). */
   async listDevices(): Promise<DeviceRecord[]> {
     const rows = this.st('SELECT * FROM devices ORDER BY registered_at, device_id').all();
-    return (rows as Row[]).map(toDevice);
+    return (rows as Row[]).map((r) => this.toDevice(r));
   }
 
   /**
@@ -172,6 +179,34 @@ export class SqliteIngestStore implements IngestStore {
     ).run(deviceId);
     if (r.changes === 1) return 'revoked';
     return this.deviceRow(deviceId) ? 'already-revoked' : 'unknown-device';
+  }
+
+  rotateDeviceKeySync(args: {
+    deviceId: string;
+    publicKey: Uint8Array;
+    fromSeq: number;
+    leafIndex: number;
+  }): 'rotated' | 'unknown-device' | 'revoked' | 'seq-passed' {
+    const row = this.st('SELECT status, next_seq FROM devices WHERE device_id = ?').get(
+      args.deviceId,
+    ) as Row | undefined;
+    if (!row) return 'unknown-device';
+    if (row.status !== 'active') return 'revoked';
+    const last = this.st('SELECT MAX(from_seq) AS s FROM device_keys WHERE device_id = ?').get(
+      args.deviceId,
+    ) as Row;
+    // Batches at or past next_seq may already be signed with the old key and on their way, but
+    // none is stored: a rotation may start there, never below (stored batches would change key).
+    if (args.fromSeq < (row.next_seq as number) || args.fromSeq <= ((last.s as number) ?? -1))
+      return 'seq-passed';
+    this.st(
+      'INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index) VALUES (?, ?, ?, ?)',
+    ).run(args.deviceId, args.fromSeq, buf(args.publicKey), args.leafIndex);
+    this.st('UPDATE devices SET public_key = ? WHERE device_id = ?').run(
+      buf(args.publicKey),
+      args.deviceId,
+    );
+    return 'rotated';
   }
 
   async useNonce(
@@ -270,11 +305,22 @@ export class SqliteIngestStore implements IngestStore {
       if (!row) throw new StoreError('not-found', `unknown device ${b.deviceId}`);
       if (row.status !== 'active')
         throw new StoreError('revoked', `device ${b.deviceId} is ${String(row.status)}`);
-      head = { nextSeq: row.next_seq as number, headHash: undefined };
+      head = { nextSeq: row.next_seq as number, headHash: undefined, keys: undefined };
       heads.set(b.deviceId, head);
     }
     if (b.seq !== head.nextSeq) {
       throw new StoreError('chain', `seq ${b.seq} is not the next expected ${head.nextSeq}`);
+    }
+    if (b.signedBy) {
+      // Read inside the transaction, like the status: a rotation that committed after the
+      // batch verified with the old key wins. Once per device and group.
+      head.keys ??= this.keysOf(b.deviceId);
+      const valid = keyForSeq(head.keys, b.seq);
+      if (!valid || Buffer.compare(valid.publicKey, b.signedBy) !== 0)
+        throw new StoreError(
+          'key-rotated',
+          `batch ${b.seq} of ${b.deviceId} is signed with a key the device rotated away from`,
+        );
     }
     const n = b.sampleCount;
     if (!Number.isSafeInteger(n) || n < 0 || n >= SAMPLE_ID_SPAN)
@@ -675,14 +721,30 @@ export class SqliteIngestStore implements IngestStore {
 
   private deviceRow(deviceId: string): DeviceRecord | undefined {
     const r = this.st('SELECT * FROM devices WHERE device_id = ?').get(deviceId) as Row | undefined;
-    return r ? toDevice(r) : undefined;
+    return r ? this.toDevice(r) : undefined;
+  }
+
+  private keysOf(deviceId: string): DeviceKeyPeriod[] {
+    const rows = this.st(
+      'SELECT from_seq, public_key, leaf_index FROM device_keys WHERE device_id = ? ORDER BY from_seq',
+    ).all(deviceId) as Row[];
+    return rows.map((k) => ({
+      publicKey: u8(k.public_key),
+      fromSeq: k.from_seq as number,
+      leafIndex: k.leaf_index as number,
+    }));
+  }
+
+  private toDevice(r: Row): DeviceRecord {
+    return toDevice(r, this.keysOf(r.device_id as string));
   }
 }
 
-function toDevice(r: Row): DeviceRecord {
+function toDevice(r: Row, keys: readonly DeviceKeyPeriod[]): DeviceRecord {
   return {
     deviceId: r.device_id as string,
     publicKey: u8(r.public_key),
+    keys,
     vin: r.vin as string,
     vinSalt: u8(r.vin_salt),
     owner: (r.owner as string | null) ?? undefined,
