@@ -41,7 +41,7 @@ const EVENT_AFTER_MS = 10_000;
 
 /**
  * Builds the evidence file for a VIN and an event or time range (docs/evidence.md): the
- * original signed batches, the device registration, an inclusion proof for each against the
+ * original signed batches, the device registration and the key rotations they span, an inclusion proof for each against the
  * latest checkpoint, the first checkpoint that held them and the consistency proof between
  * the two, signed as a whole with the node's checkpoint key.
  */
@@ -96,8 +96,19 @@ export async function buildEvidence(args: {
       `device ${rows[0]!.deviceId} is not registered`,
     );
 
+  // Every key the batches need: the registration key, then each rotation up to the last seq.
+  const [registrationKey, ...rotationKeys] = device.keys;
+  if (!registrationKey)
+    throw new EvidenceRequestError('unknown-device', `device ${device.deviceId} has no key`);
+  const lastSeq = Math.max(...rows.map((r) => r.seq));
+  const rotations = rotationKeys.filter((k) => k.fromSeq <= lastSeq);
+
   // Every leaf must be inside a signed checkpoint: sign one now if the latest is too old.
-  const lastLeaf = Math.max(...rows.map((r) => r.leafIndex), device.registrationLeaf);
+  const lastLeaf = Math.max(
+    ...rows.map((r) => r.leafIndex),
+    ...rotations.map((k) => k.leafIndex),
+    device.registrationLeaf,
+  );
   let latest = sidechain.latestCheckpoint;
   if (!latest || latest.treeSize <= lastLeaf)
     latest = (await sidechain.checkpoint()) ?? sidechain.latestCheckpoint;
@@ -118,6 +129,7 @@ export async function buildEvidence(args: {
   };
   const registration = await itemFor(device.registrationLeaf);
   const batches = await Promise.all(rows.map((r) => itemFor(r.leafIndex, r.bytes)));
+  const rotationItems = await Promise.all(rotations.map((k) => itemFor(k.leafIndex)));
   return signEvidence(
     {
       version: EVIDENCE_VERSION,
@@ -125,13 +137,18 @@ export async function buildEvidence(args: {
       vin: device.vin,
       device: {
         deviceId: device.deviceId,
-        publicKey: device.publicKey,
+        publicKey: registrationKey.publicKey,
         vinSalt: device.vinSalt,
         leafIndex: device.registrationLeaf,
         entry: registration.entry,
         inclusionProof: registration.inclusionProof,
       },
       batches,
+      rotations: rotationItems.map(({ leafIndex, entry, inclusionProof }) => ({
+        leafIndex,
+        entry,
+        inclusionProof,
+      })),
       checkpoint: latest.note,
       earlierCheckpoint: earlier.note,
       consistencyProof:

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   batchHash,
   buildBatchPayload,
+  createKeyRotationRequest,
   enrolmentProofMessage,
   evidenceCsv,
   generateDeviceKey,
@@ -13,8 +14,10 @@ import {
   verifyEvidence,
   EvidenceError,
   ZERO_HASH,
+  type DeviceKey,
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeyRotationService } from '../devices/key-rotation.js';
 import { EnrolmentService } from '../http/enrolment-service.js';
 import { BatchIngestor } from '../pipeline/batch-ingestor.js';
 import { VerifierPool } from '../pipeline/verifier-pool.js';
@@ -33,19 +36,24 @@ beforeAll(() => {
 afterAll(() => pool.close());
 
 /** A node with one enrolled device that sent `n` batches (the second holds a crash). */
-async function nodeWithTrace(n: number) {
+async function nodeWithTrace(n: number, rotateAtSeq?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'enginechain-evidence-'));
   const store = new SqliteIngestStore(join(dir, 'node.db'));
   const keys = await loadOrCreateNodeKeys(join(dir, 'keys'), 'enginechain.test');
   const sidechain = new Sidechain({ store, origin: 'enginechain.test/log', signer: keys.checkpointSigner });
   await sidechain.open();
   const enrolment = new EnrolmentService(store, () => T0);
-  const key = generateDeviceKey();
+  let key: DeviceKey = generateDeviceKey();
   const { token } = await enrolment.issueToken(VIN);
   await enrolment.register({ token, vin: VIN, publicKey: key.publicKey, proof: signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey) });
   const ingestor = new BatchIngestor({ store, pool, now: () => T0 + 3_600_000 });
   let prev = ZERO_HASH;
   for (let seq = 0; seq < n; seq++) {
+    if (seq === rotateAtSeq) {
+      const newKey = { ...generateDeviceKey(), deviceId: key.deviceId };
+      await new KeyRotationService(store, () => T0).rotate(key.deviceId, createKeyRotationRequest({ deviceId: key.deviceId, currentKey: key, newKey, fromSeq: seq, timeMs: T0 }));
+      key = newKey;
+    }
     const bytes = signBatch(
       buildBatchPayload({
         deviceId: key.deviceId, vin: VIN, seq, prev, kind: seq === 1 ? 'trace' : 'routine',
@@ -82,6 +90,18 @@ describe('evidence: build on the node, verify offline', () => {
     expect(csv[0]).toBe('time,Vehicle.Powertrain.CombustionEngine.Speed [rpm],Vehicle.Speed [km/h]');
     expect(csv[1]).toBe(`${new Date(T0).toISOString()},2000,50`);
     expect(csv).toHaveLength(7);
+    await store.close();
+  }); // prettier-ignore
+
+  it('proves a trace across a key rotation: each batch with the key valid for its seq', async () => {
+    const { store, sidechain, keys, key } = await nodeWithTrace(3, 2);
+    const across = await buildEvidence({ store, sidechain, signer: keys.checkpointSigner, request: { vin: VIN, from: T0, to: T0 + 10_000 } });
+    const v = verifyEvidence(across, { trustedKeys: [keys.checkpointVerifierKey] });
+    expect(v).toMatchObject({ deviceId: key.deviceId, gaps: [], keyRotations: [{ fromSeq: 2, leafIndex: 3 }] });
+    expect(v.batches.map((b) => b.seq)).toEqual([0, 1, 2]);
+    // Before the rotation the file needs, and so carries, only the registration key.
+    const before = await buildEvidence({ store, sidechain, signer: keys.checkpointSigner, request: { vin: VIN, from: T0, to: T0 + 1_500 } });
+    expect(verifyEvidence(before, { trustedKeys: [keys.checkpointVerifierKey] })).toMatchObject({ keyRotations: [] });
     await store.close();
   }); // prettier-ignore
 

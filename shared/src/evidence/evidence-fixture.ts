@@ -3,7 +3,7 @@
  * (ingest/src/evidence/evidence-builder.ts), with every key fixed: a device registered for a
  * VIN, three chained batches with a crash event, other devices' entries after them, an earlier
  * and a latest checkpoint signed with the C2SP signed-note vector key (PeterNeumann), and the
- * consistency proof between them. Same inputs, same bytes, whichever crypto backend runs it.
+ * consistency proof between them; optionally a key rotation before one batch. Same inputs, same bytes, whichever crypto backend runs it.
  */
 import { readFileSync } from 'node:fs';
 import { buildBatchPayload, batchHash, signBatch } from '../batch/signed-batch.js';
@@ -13,7 +13,7 @@ import { signCheckpoint } from '../checkpoint/signed-checkpoint.js';
 import { deviceKeyFromPrivateKey } from '../crypto/device-key.js';
 import { encodeLogEntry, vinCommitment } from '../log-entry/log-entry.js';
 import { MerkleLog } from '../merkle/log.js';
-import { EVIDENCE_VERSION, type EvidenceItem } from './evidence-format.js';
+import { EVIDENCE_VERSION, type EvidenceItem, type EvidenceRotation } from './evidence-format.js';
 import { signEvidence } from './sign-evidence.js';
 
 const vectors = JSON.parse(
@@ -32,9 +32,22 @@ export const FIXTURE_OTHER_KEY = vectors.verifierKeys.EnochRoot;
 
 const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);
 
-export function buildEvidenceFixture(): Uint8Array {
+export interface EvidenceFixtureOptions {
+  /** The device rotates its key before this seq: later batches are signed with the new key. */
+  readonly rotateAtSeq?: number;
+  /** Leave the rotation out of the file (a file that must not verify). */
+  readonly omitRotation?: boolean;
+}
+
+export function buildEvidenceFixture(options: EvidenceFixtureOptions = {}): Uint8Array {
   const signer = parseSignerKey(vectors.signerKeys.PeterNeumann);
   const device = deviceKeyFromPrivateKey(new Uint8Array(32).fill(0x11));
+  // The rotated key keeps the device id (docs/protocol.md, key rotation).
+  const rotatedKey = {
+    ...deviceKeyFromPrivateKey(new Uint8Array(32).fill(0x33)),
+    deviceId: device.deviceId,
+  };
+  const rotations: EvidenceRotation[] = [];
   const salt = new Uint8Array(16).fill(0x22);
   const log = new MerkleLog();
   const other = '00'.repeat(16);
@@ -53,6 +66,16 @@ export function buildEvidenceFixture(): Uint8Array {
   let prev: Uint8Array | undefined;
   for (let seq = 0; seq < 3; seq++) {
     const start = T0 + seq * 1000;
+    if (seq === options.rotateAtSeq) {
+      const entry = encodeLogEntry({
+        type: 'key-rotation',
+        deviceId: device.deviceId,
+        publicKey: rotatedKey.publicKey,
+        fromSeq: seq,
+        at: start - 10,
+      });
+      rotations.push({ leafIndex: log.append(entry), entry, inclusionProof: [] });
+    }
     const samples: BatchSample[] = [];
     for (let i = 0; i < 10; i++) {
       const time = start + i * 100;
@@ -85,7 +108,8 @@ export function buildEvidenceFixture(): Uint8Array {
             ]
           : [],
     });
-    const bytes = signBatch(payload, device);
+    const rotated = options.rotateAtSeq !== undefined && seq >= options.rotateAtSeq;
+    const bytes = signBatch(payload, rotated ? rotatedKey : device);
     const entry = encodeLogEntry({
       type: 'batch',
       deviceId: device.deviceId,
@@ -130,6 +154,9 @@ export function buildEvidenceFixture(): Uint8Array {
         inclusionProof: log.inclusionProof(registrationLeaf, size),
       },
       batches: items,
+      rotations: options.omitRotation
+        ? []
+        : rotations.map((r) => ({ ...r, inclusionProof: log.inclusionProof(r.leafIndex, size) })),
       checkpoint: latest,
       earlierCheckpoint: earlier,
       consistencyProof: log.consistencyProof(earlierSize, size),

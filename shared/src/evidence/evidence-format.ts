@@ -22,6 +22,8 @@ export const EVIDENCE_KEY = {
   request: 8,
   createdAt: 9,
   checkpointKeys: 10,
+  /** Present only when the device rotated its key within the evidence's seqs (else absent). */
+  rotations: 11,
 } as const;
 
 export const DEVICE_KEY = {
@@ -34,6 +36,15 @@ export const DEVICE_KEY = {
 } as const;
 
 export const ITEM_KEY = { bytes: 0, leafIndex: 1, entry: 2, inclusionProof: 3 } as const;
+
+export const ROTATION_KEY = { leafIndex: 0, entry: 1, inclusionProof: 2 } as const;
+
+/** A key-rotation log entry (it names the new key and its first seq) and its proof. */
+export interface EvidenceRotation {
+  readonly leafIndex: number;
+  readonly entry: Uint8Array;
+  readonly inclusionProof: readonly Uint8Array[];
+}
 
 export interface EvidenceItem {
   /** The batch's COSE bytes exactly as the device signed them. */
@@ -57,6 +68,11 @@ export interface EvidenceBundle {
     readonly inclusionProof: readonly Uint8Array[];
   };
   readonly batches: readonly EvidenceItem[];
+  /**
+   * Every key rotation of the device up to the last batch's seq, oldest first: with the
+   * registration key they give the key each batch verifies with (docs/evidence.md).
+   */
+  readonly rotations: readonly EvidenceRotation[];
   /** The latest signed checkpoint: every inclusion proof is against its tree. */
   readonly checkpoint: string;
   /** The first signed checkpoint that already held every batch, and … */

@@ -8,6 +8,7 @@ import {
   EVIDENCE_CONTENT_TYPE,
   EVIDENCE_KEY,
   ITEM_KEY,
+  ROTATION_KEY,
   type EvidenceBundle,
 } from './evidence-format.js';
 
@@ -49,6 +50,18 @@ export function signEvidence(bundle: EvidenceBundle, signer: NoteSigner): Uint8A
     [EVIDENCE_KEY.createdAt, bundle.createdAt],
     [EVIDENCE_KEY.checkpointKeys, [...bundle.checkpointKeys]],
   ]);
+  // Absent when empty: a file without rotations is byte for byte what it was before them.
+  if (bundle.rotations.length > 0)
+    payload.set(
+      EVIDENCE_KEY.rotations,
+      bundle.rotations.map((r) =>
+        m([
+          [ROTATION_KEY.leafIndex, r.leafIndex],
+          [ROTATION_KEY.entry, r.entry],
+          [ROTATION_KEY.inclusionProof, [...r.inclusionProof]],
+        ]),
+      ),
+    );
   return signCoseSign1(
     {
       protectedHeader: new Map<CborKey, CborValue>([

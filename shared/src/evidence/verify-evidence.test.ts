@@ -187,3 +187,72 @@ describe('named mutations behind a valid envelope, on both backends', async () =
     });
   }
 });
+
+/** A device that rotated its key before seq 2: batches 0–1 verify with the first key, 2 with the new. */
+describe('evidence across a key rotation, on both backends', async () => {
+  const { signEvidence } = await import('./sign-evidence.js');
+  const { parseSignerKey } = await import('../checkpoint/note-keys.js');
+  const { decodeLogEntry, encodeLogEntry } = await import('../log-entry/log-entry.js');
+  const vectors = JSON.parse(
+    readFileSync(new URL('../../vectors/signed-note/vectors.json', import.meta.url), 'utf8'),
+  ) as { signerKeys: { PeterNeumann: string } };
+  const signer = parseSignerKey(vectors.signerKeys.PeterNeumann);
+  const key = () => nodeSide.fixture.FIXTURE_VERIFIER_KEY;
+  const rotated = nodeSide.fixture.buildEvidenceFixture({ rotateAtSeq: 2 });
+  const { bundle } = nodeSide.verifier.parseEvidence(rotated);
+
+  it('verifies each batch with the key valid for its seq and says where the key changed', () => {
+    expect(browserSide.fixture.buildEvidenceFixture({ rotateAtSeq: 2 })).toEqual(rotated);
+    for (const side of [nodeSide, browserSide]) {
+      const v = side.verifier.verifyEvidence(rotated, { trustedKeys: [key()] });
+      expect(v.batches.map((b) => b.seq)).toEqual([0, 1, 2]);
+      expect(v.keyRotations).toEqual([{ fromSeq: 2, leafIndex: bundle.rotations[0]!.leafIndex }]);
+    }
+    // Without rotations the file is the same bytes as before rotations existed.
+    expect(nodeSide.fixture.buildEvidenceFixture({})).toEqual(fileFromNode);
+  });
+
+  it('refuses the file when the rotation is left out (batch 2 does not verify with the first key)', () => {
+    const file = nodeSide.fixture.buildEvidenceFixture({ rotateAtSeq: 2, omitRotation: true });
+    expect(verdict(nodeSide, file, [key()])).toEqual({ ok: false, code: 'bad-batch' });
+    expect(verdict(browserSide, file, [key()])).toEqual({ ok: false, code: 'bad-batch' });
+  });
+
+  const entry = decodeLogEntry(bundle.rotations[0]!.entry);
+  if (entry.type !== 'key-rotation') throw new Error('fixture: expected a key-rotation entry');
+  const withRotation = (r: Partial<(typeof bundle.rotations)[number]>) =>
+    signEvidence({ ...bundle, rotations: [{ ...bundle.rotations[0]!, ...r }] }, signer);
+  const mutations: { name: string; file: () => Uint8Array; code: string }[] = [
+    {
+      name: 'the rotation entry naming a later seq (batch 2 then needs the first key)',
+      file: () => withRotation({ entry: encodeLogEntry({ ...entry, fromSeq: 3 }) }),
+      code: 'bad-proof',
+    },
+    {
+      name: 'the rotation of another device',
+      file: () => withRotation({ entry: encodeLogEntry({ ...entry, deviceId: '00'.repeat(16) }) }),
+      code: 'bad-registration',
+    },
+    {
+      name: 'the rotation proof cut short',
+      file: () => withRotation({ inclusionProof: bundle.rotations[0]!.inclusionProof.slice(1) }),
+      code: 'bad-proof',
+    },
+  ];
+  for (const m of mutations) {
+    it(`${m.name}: ${m.code}`, () => {
+      expect(verdict(nodeSide, m.file(), [key()])).toEqual({ ok: false, code: m.code });
+      expect(verdict(browserSide, m.file(), [key()])).toEqual({ ok: false, code: m.code });
+    });
+  }
+
+  it('every single byte of the rotation entry flipped: refused', () => {
+    const bytes = bundle.rotations[0]!.entry;
+    for (let i = 0; i < bytes.length; i++) {
+      const flipped = bytes.slice();
+      flipped[i] = (flipped[i] as number) ^ 0x01;
+      const v = verdict(nodeSide, withRotation({ entry: flipped }), [key()]);
+      expect(v.ok, `byte ${i}`).toBe(false);
+    }
+  });
+});

@@ -8,7 +8,8 @@ import { decodeCbor } from '../cbor/decode.js';
 import type { CborKey, CborValue } from '../cbor/types.js';
 import { WireFormatError } from '../cbor/wire-format-error.js';
 import { samplesFromColumns } from '../batch/columns.js';
-import { batchHash, verifyBatch } from '../batch/signed-batch.js';
+import { batchHash, decodeBatch } from '../batch/signed-batch.js';
+import { verifyDeviceBatch } from '../device-auth/device-batch.js';
 import type { BatchSample } from '../batch/types.js';
 import { openCheckpoint } from '../checkpoint/signed-checkpoint.js';
 import { parseVerifierKey, type Ed25519NoteVerifier } from '../checkpoint/note-keys.js';
@@ -24,8 +25,10 @@ import {
   EVIDENCE_VERSION,
   ITEM_KEY,
   MAX_EVIDENCE_BYTES,
+  ROTATION_KEY,
   type EvidenceBundle,
   type EvidenceItem,
+  type EvidenceRotation,
 } from './evidence-format.js';
 
 const EDDSA = -8;
@@ -40,7 +43,8 @@ export const EVIDENCE_ERROR_CODES = {
   'untrusted-signer': 'No usable checkpoint key to check against (none given, or malformed)',
   'bad-signature': 'The file is not signed by a trusted checkpoint key',
   'bad-checkpoint': 'A checkpoint is not signed by enough trusted keys, or is for another log',
-  'bad-registration': 'The device registration does not match the device key or the VIN',
+  'bad-registration':
+    'The device registration does not match the device key or the VIN, or a key rotation is not of this device or out of order',
   'bad-batch': 'A batch signature, VIN or log entry is wrong',
   'bad-proof': 'An inclusion or consistency proof fails',
   'broken-chain': 'Consecutive batches do not link (prev is not the hash of the one before)',
@@ -70,6 +74,8 @@ export interface VerifiedEvidence {
     readonly signers: readonly string[];
   };
   readonly earlierTreeSize: bigint;
+  /** The device's key rotations the batches span: from which seq each new key signed. */
+  readonly keyRotations: readonly { readonly fromSeq: number; readonly leafIndex: number }[];
   /** Whether the checkpoint signer was given with --trust (else only the file vouches for it). */
   readonly trusted: boolean;
   readonly batches: readonly {
@@ -152,16 +158,28 @@ export function parseEvidence(file: Uint8Array): {
       fail('malformed', 'not an enginechain evidence file');
     if (cose.protectedHeader.size !== 2 || cose.unprotectedHeader.size !== 0)
       fail('malformed', 'unexpected COSE headers');
-    const p = map(
-      decodeCbor(cose.payload, {
-        maxBytes: MAX_EVIDENCE_BYTES,
-        deterministic: true,
-        maxDepth: 6,
-        maxItems: 10_000_000,
-      }),
-      'evidence',
-      11,
-    );
+    const decoded = decodeCbor(cose.payload, {
+      maxBytes: MAX_EVIDENCE_BYTES,
+      deterministic: true,
+      maxDepth: 6,
+      maxItems: 10_000_000,
+    });
+    const hasRotations = decoded instanceof Map && decoded.has(EVIDENCE_KEY.rotations);
+    const p = map(decoded, 'evidence', hasRotations ? 12 : 11);
+    let rotations: EvidenceRotation[] = [];
+    if (hasRotations) {
+      const list = p.get(EVIDENCE_KEY.rotations);
+      if (!Array.isArray(list) || list.length === 0)
+        fail('malformed', 'rotations is not a non-empty list');
+      rotations = list.map((it, i) => {
+        const m = map(it, `rotations[${i}]`, 3);
+        return {
+          leafIndex: uint(m, ROTATION_KEY.leafIndex, `rotations[${i}].leafIndex`),
+          entry: bytes(m, ROTATION_KEY.entry, `rotations[${i}].entry`),
+          inclusionProof: hashes(m, ROTATION_KEY.inclusionProof, `rotations[${i}].inclusionProof`),
+        };
+      });
+    }
     const keys = p.get(EVIDENCE_KEY.checkpointKeys);
     if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string'))
       fail('malformed', 'checkpointKeys is not a list of keys');
@@ -195,6 +213,7 @@ export function parseEvidence(file: Uint8Array): {
           inclusionProof: hashes(d, DEVICE_KEY.inclusionProof, 'device.inclusionProof'),
         },
         batches,
+        rotations,
         checkpoint: text(p, EVIDENCE_KEY.checkpoint, 'checkpoint'),
         earlierCheckpoint: text(p, EVIDENCE_KEY.earlierCheckpoint, 'earlierCheckpoint'),
         consistencyProof: hashes(p, EVIDENCE_KEY.consistencyProof, 'consistencyProof'),
@@ -303,14 +322,39 @@ export function verifyEvidence(
     'registration',
   );
 
-  // 5. Every batch: signed by the device, for this VIN, logged as exactly these bytes, in the
-  //    earlier checkpoint already, and chained to its neighbours.
+  // 4b. Its key rotations: each in the log, of this device, in seq order. Each batch verifies
+  //     with the key whose period holds its seq: the registration key up to the first rotation.
+  const keys: { fromSeq: number; publicKey: Uint8Array }[] = [
+    { fromSeq: 0, publicKey: b.device.publicKey },
+  ];
+  for (const [i, r] of b.rotations.entries()) {
+    const e = decodeEntry(r.entry, 'bad-registration');
+    if (e.type !== 'key-rotation' || e.deviceId !== b.device.deviceId)
+      fail('bad-registration', `rotation ${i} is not a key rotation of this device`);
+    if (e.fromSeq <= keys[keys.length - 1]!.fromSeq)
+      fail('bad-registration', `rotation ${i} does not come after the one before it`);
+    proveIncluded(r.leafIndex, size, r.entry, r.inclusionProof, root, `rotation ${i}`);
+    keys.push({ fromSeq: e.fromSeq, publicKey: e.publicKey });
+  }
+  const keyForSeq = (seq: number) => keys.filter((k) => k.fromSeq <= seq).pop()!.publicKey;
+
+  // 5. Every batch: signed by the device with its key for the batch's seq, for this VIN,
+  //    logged as exactly these bytes, in the earlier checkpoint already, and chained to its
+  //    neighbours.
   const out: { seq: number; leafIndex: number; kind: string; samples: number }[] = [];
   const samples: BatchSample[] = [];
   const events: VerifiedEvidence['events'][number][] = [];
   const bySeq = new Map<number, { hash: Uint8Array; prev: Uint8Array; dropped: number[] }>();
   for (const [i, item] of b.batches.entries()) {
-    const v = verifyBatch(item.bytes, b.device.publicKey);
+    // The seq is read before the signature is checked only to pick the key; the check covers it.
+    const unverified = decodeBatch(item.bytes);
+    if (!unverified.ok)
+      fail('bad-batch', `batch ${i}: ${unverified.error.code}: ${unverified.error.message}`);
+    const v = verifyDeviceBatch(
+      item.bytes,
+      keyForSeq(unverified.value.payload.seq),
+      b.device.deviceId,
+    );
     if (!v.ok) fail('bad-batch', `batch ${i}: ${v.error.code}: ${v.error.message}`);
     const p = v.value.payload;
     if (p.vin !== null && p.vin !== b.vin) fail('bad-batch', `batch ${i} is for VIN ${p.vin}`);
@@ -366,6 +410,9 @@ export function verifyEvidence(
       signers: latest.note.signatures.map((s) => s.name),
     },
     earlierTreeSize: earlier.checkpoint.treeSize,
+    keyRotations: keys
+      .slice(1)
+      .map((k, i) => ({ fromSeq: k.fromSeq, leafIndex: b.rotations[i]!.leafIndex })),
     trusted: options.trustedKeys !== undefined,
     batches: out.sort((x, y) => x.seq - y.seq),
     gaps,
