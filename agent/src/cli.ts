@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadAgentConfig } from './config/agent-config.js';
 import { loadBoardProfile } from './provision/board-profile.js';
 import { chooseSources, ProvisionError, provisionDevice } from './provision/provision.js';
+import { RotateKeyError, rotateDeviceKey } from './rotate/rotate-key.js';
 import { AgentRuntime } from './runtime/agent-runtime.js';
 
 function fail(message: string, code = 1): void {
@@ -80,6 +81,32 @@ export function register(program: Command): void {
         }
       },
     );
+
+  program
+    .command('rotate-key')
+    .description(
+      'Replace the device key: the node logs the rotation, the device id stays (stop the agent first)',
+    )
+    .requiredOption('--config <file>', 'agent config (JSON), as written by `enginechain provision`')
+    .requiredOption('--ingest <url>', 'HTTP URL of the ingestion node, e.g. http://127.0.0.1:8080')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { config: string; ingest: string; json?: boolean }) => {
+      try {
+        const r = await rotateDeviceKey({ configPath: o.config, ingest: o.ingest });
+        const publicKey = Buffer.from(r.publicKey).toString('base64');
+        process.stdout.write(
+          o.json
+            ? JSON.stringify({ deviceId: r.deviceId, fromSeq: r.fromSeq, leafIndex: r.leafIndex, publicKey }) + '\n'
+            : `device ${r.deviceId}: new key from seq ${r.fromSeq} (log entry ${r.leafIndex}); start the agent again\n`,
+        ); // prettier-ignore
+      } catch (err) {
+        if (err instanceof ConfigError) return fail(err.message, 2);
+        if (err instanceof RotateKeyError) return fail(`${err.code}: ${err.message}`);
+        if (err instanceof Error && (err.name === 'KeyFileError' || err.name === 'OutboxError'))
+          return fail(err.message);
+        throw err;
+      }
+    });
 
   program
     .command('agent')

@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import { loadAgentConfig, OutboxStore } from '@enginechain/agent';
+import { IngestNode } from '@enginechain/ingest';
+import {
+  batchHash,
+  buildBatchPayload,
+  createMqttToken,
+  decodeLogEntry,
+  loadDeviceKey,
+  signBatch,
+  ZERO_HASH,
+  type DeviceKey,
+} from '@enginechain/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from '../support/run-cli.js';
+
+// Issue 6: `enginechain rotate-key` replaces the device key, the node logs the rotation, the
+// device id stays; batches the outbox holds signed with the old key still go through.
+
+const VIN = '1HGCM82633A004352';
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `enginechain-${name}-`));
+
+let node: IngestNode;
+beforeAll(async () => {
+  node = await IngestNode.start({
+    dataDir: tmp('rotate-node'),
+    mqtt: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0 },
+    checkpointIntervalMs: 100,
+    verifierThreads: 1,
+    logger: pino({ level: 'silent' }),
+  });
+});
+afterAll(() => node.stop());
+
+/** Signs the outbox's next batch with `key` and stores it there, as the agent's signer does. */
+function appendSigned(outbox: OutboxStore, key: DeviceKey, deviceId: string): Uint8Array {
+  const { nextSeq: seq, prevHash: prev } = outbox.chainHead();
+  const time = Date.now();
+  const bytes = signBatch(
+    buildBatchPayload({ deviceId, vin: VIN, seq, prev: seq === 0 ? ZERO_HASH : prev, clock: { source: 'system', jumps: [] }, samples: [{ name: 'Vehicle.Speed', unit: 'km/h', time, value: seq }] }),
+    key,
+  ); // prettier-ignore
+  outbox.appendBatch({ seq, hash: batchHash(bytes), prev, bytes, kind: 'routine', sampleCount: 1, firstTime: time, lastTime: time }); // prettier-ignore
+  return bytes;
+}
+
+describe('enginechain rotate-key', () => {
+  it('rotates from the outbox’s next seq; old-key batches already signed and new-key ones are all receipted', async () => {
+    const out = tmp('rotate-device');
+    const { token } = await node.enrolment.issueToken(VIN, 'fleet');
+    const provisioned = await runCli([
+      'provision', '--ingest', node.httpUrl, '--token', token, '--vin', VIN, '--out', out,
+      '--profile', join(repoRoot, 'hardware', 'kit', 'profiles', 'usb-elm327.json'), '--elm327', 'tcp://127.0.0.1:35000', '--json',
+    ]); // prettier-ignore
+    expect(provisioned.code, provisioned.stderr).toBe(0);
+    const { deviceId, config: configPath } = JSON.parse(provisioned.stdout) as { deviceId: string; config: string }; // prettier-ignore
+    const config = loadAgentConfig(configPath);
+    const oldKey = await loadDeviceKey(out);
+
+    // Two batches signed with the old key wait in the outbox, unsent (the agent is stopped).
+    const outbox = OutboxStore.open({ path: config.outbox.path, deviceId, quotaBytes: config.outbox.quotaBytes }); // prettier-ignore
+    const waiting = [
+      appendSigned(outbox, oldKey, deviceId),
+      appendSigned(outbox, oldKey, deviceId),
+    ];
+    outbox.close();
+
+    const r = await runCli([
+      'rotate-key',
+      '--config',
+      configPath,
+      '--ingest',
+      node.httpUrl,
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const rotated = JSON.parse(r.stdout) as {
+      deviceId: string;
+      fromSeq: number;
+      leafIndex: number;
+    };
+    expect(rotated).toMatchObject({ deviceId, fromSeq: 2 });
+
+    // The files: a new key (0600) under the same device id, the rotation noted.
+    const newKeyOnDisk = await loadDeviceKey(out);
+    expect(newKeyOnDisk.publicKey).not.toEqual(oldKey.publicKey);
+    expect(statSync(join(out, 'device.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(out, 'device.id'), 'utf8').trim()).toBe(deviceId);
+    expect(readFileSync(join(out, 'rotations.jsonl'), 'utf8')).toContain('"fromSeq":2');
+    const entry = decodeLogEntry((await node.store.logEntry(rotated.leafIndex))!.entry);
+    expect(entry).toMatchObject({ type: 'key-rotation', deviceId, fromSeq: 2, publicKey: newKeyOnDisk.publicKey }); // prettier-ignore
+
+    // A second run at the same outbox seq is refused (a rotation starts there already); the
+    // key in place stays.
+    const again = await runCli(['rotate-key', '--config', configPath, '--ingest', node.httpUrl]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('seq-passed');
+    expect((await loadDeviceKey(out)).publicKey).toEqual(newKeyOnDisk.publicKey);
+
+    // The device connects with the new key under its id and delivers all three.
+    const newKey: DeviceKey = { ...newKeyOnDisk, deviceId };
+    const client = await mqtt.connectAsync(node.brokerUrl, { username: deviceId, password: Buffer.from(createMqttToken(deviceId, newKey.privateKey)), protocolVersion: 4, reconnectPeriod: 0 }); // prettier-ignore
+    const receipts: number[] = [];
+    client.on('message', () => receipts.push(1));
+    await client.subscribeAsync(`ec/v1/${deviceId}/receipt`, { qos: 1 });
+    const reopened = OutboxStore.open({ path: config.outbox.path, deviceId, quotaBytes: config.outbox.quotaBytes }); // prettier-ignore
+    const fresh = appendSigned(reopened, newKey, deviceId);
+    reopened.close();
+    for (const bytes of [...waiting, fresh])
+      await client.publishAsync(`ec/v1/${deviceId}/batch`, Buffer.from(bytes), { qos: 1 });
+    await expect.poll(async () => (await node.store.getDevice(deviceId))?.nextSeq, { timeout: 10_000 }).toBe(3); // prettier-ignore
+    await expect.poll(() => receipts.length, { timeout: 10_000 }).toBe(3);
+    await client.endAsync(true);
+  }, 60_000);
+});
