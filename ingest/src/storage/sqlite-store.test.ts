@@ -241,6 +241,18 @@ describe('SqliteIngestStore', () => {
     expect(s.database.prepare("SELECT name FROM sqlite_master WHERE name = 'samples'").get()).toBeUndefined();
   }); // prettier-ignore
 
+  it('migrates schema 3: each device gets its registration key as its key from seq 0', async () => {
+    const path = tempDb();
+    const db = new Database(path);
+    for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
+    db.pragma('user_version = 3');
+    db.prepare(`INSERT INTO devices (device_id, public_key, vin, vin_salt, status, registered_at, registration_leaf, next_seq, head_hash)
+                VALUES (?, x'02aa', ?, x'00', 'active', 0, 7, 5, x'00')`).run(DEVICE, VIN);
+    db.close();
+    const s = store(path);
+    expect((await s.getDevice(DEVICE))?.keys).toEqual([{ publicKey: new Uint8Array([2, 0xaa]), fromSeq: 0, leafIndex: 7 }]);
+  }); // prettier-ignore
+
   it('makes a checkpoint durable and leaves later commits at synchronous=NORMAL', async () => {
     const s = store();
     await s.saveCheckpoint({ treeSize: 1, root: sha('r'), note: 'n', createdAt: 1 });
