@@ -12,3 +12,4 @@ export * from './runtime/agent-runtime.js';
 export * from './runtime/agent-pipeline.js';
 export * from './runtime/batch-signer.js';
 export * from './runtime/source-factory.js';
+export * from './rotate/index.js';

@@ -18,6 +18,7 @@ import { AgentMetrics, serveMetrics } from '../ops/metrics.js';
 import { SystemdNotifier } from '../ops/systemd-notify.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
 import { ReceiptVerifier } from '../receipts/receipt-verifier.js';
+import { readDeviceId } from '../rotate/rotate-key.js';
 import { AgentClock } from '../sampling/agent-clock.js';
 import { mergeSources } from '../sampling/merge-sources.js';
 import { MqttBatchTransport } from '../transport/mqtt-batch-transport.js';
@@ -63,7 +64,9 @@ export interface AgentStatus {
  */
 async function loadAgentKey(keyDir: string): Promise<DeviceKey> {
   try {
-    return await loadDeviceKey(keyDir);
+    const key = await loadDeviceKey(keyDir);
+    // After `rotate-key` the key is new but the device id stays the first key's (device.id).
+    return { ...key, deviceId: await readDeviceId(keyDir, key) };
   } catch (err) {
     if (!(err instanceof KeyFileError) || err.code !== 'not-found') throw err;
     const { privateKeyPath } = deviceKeyPaths(keyDir);

@@ -5,7 +5,7 @@
  * point costs about a fifth of a verification.
  */
 import { parentPort } from 'node:worker_threads';
-import { secp256k1PublicKeyObject, verifyDeviceBatch } from '@enginechain/shared';
+import { secp256k1PublicKeyObject, verifyBatch } from '@enginechain/shared';
 import type { KeyObject } from 'node:crypto';
 import { toVerifiedBatch } from './verified-batch.js';
 import type { VerifyRequests, VerifyResponses } from './verifier-pool.js';
@@ -36,7 +36,7 @@ function verifyOne(
   receivedAt: number,
 ): { result: Result; binary?: Uint8Array } {
   try {
-    const verdict = verifyDeviceBatch(bytes, keyFor(publicKey), deviceId);
+    const verdict = verifyBatch(bytes, keyFor(publicKey), deviceId);
     if (!verdict.ok)
       return {
         result: { id, ok: false, code: verdict.error.code, message: verdict.error.message },

@@ -221,23 +221,28 @@ export function decodeBatch(bytes: Uint8Array): Verdict<DecodedBatch> {
 
 /**
  * Decodes and verifies a batch with the device's public key (SEC1 bytes, or a KeyObject from
- * `secp256k1PublicKeyObject`, faster when reused). The kid must be this key's device id
- * (`bad-kid`) and the signature low-S and valid (`bad-signature`).
+ * `secp256k1PublicKeyObject`, faster when reused). The kid must be the device id (`bad-kid`)
+ * and the signature low-S and valid (`bad-signature`). The device id is the key's own unless
+ * `deviceId` is given: a rotated key keeps the id of the key the device registered with
+ * (docs/protocol.md, key rotation), and the caller picks the key valid for the batch's seq.
  */
 export function verifyBatch(
   bytes: Uint8Array,
   publicKey: Secp256k1PublicKey | KeyObject,
+  deviceId?: string,
 ): Verdict<DecodedBatch> {
   if (!(bytes instanceof Uint8Array))
     throw new WireFormatError('bad-input', 'bytes: expected a Uint8Array');
   const key = toSecp256k1KeyObject(publicKey);
   return verdictOf(() => {
     const batch = parseBatch(bytes);
-    const expected = deviceIdFromKeyObject(key);
+    const expected = deviceId ?? deviceIdFromKeyObject(key);
     if (batch.deviceId !== expected) {
       throw new WireFormatError(
         'bad-kid',
-        `kid ${batch.deviceId} is not the device id ${expected} of the given key`,
+        deviceId === undefined
+          ? `kid ${batch.deviceId} is not the device id ${expected} of the given key`
+          : `kid ${batch.deviceId} is not the device id ${expected}`,
       );
     }
     checkCoseSign1Signature(

@@ -1,3 +1,2 @@
 export * from './device-auth.js';
 export * from './key-rotation.js';
-export * from './device-batch.js';

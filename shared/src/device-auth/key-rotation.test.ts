@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBatchPayload, signBatch, verifyBatch } from '../batch/signed-batch.js';
 import { generateDeviceKey } from '../crypto/index.js';
-import { verifyDeviceBatch } from './device-batch.js';
 import { createKeyRotationRequest, verifyKeyRotationRequest } from './key-rotation.js';
 
 describe('key rotation request', () => {
@@ -104,10 +103,10 @@ describe('a batch signed by a rotated key', () => {
       samples: [],
     });
     const bytes = signBatch(payload, asDevice);
-    expect(verifyDeviceBatch(bytes, rotated.publicKey, first.deviceId).ok).toBe(true);
-    const wrongKey = verifyDeviceBatch(bytes, first.publicKey, first.deviceId);
+    expect(verifyBatch(bytes, rotated.publicKey, first.deviceId).ok).toBe(true);
+    const wrongKey = verifyBatch(bytes, first.publicKey, first.deviceId);
     expect(wrongKey.ok || wrongKey.error.code).toBe('bad-signature');
-    const wrongDevice = verifyDeviceBatch(bytes, rotated.publicKey, rotated.deviceId);
+    const wrongDevice = verifyBatch(bytes, rotated.publicKey, rotated.deviceId);
     expect(wrongDevice.ok || wrongDevice.error.code).toBe('bad-kid');
     expect(verifyBatch(bytes, rotated.publicKey).ok).toBe(false);
   });

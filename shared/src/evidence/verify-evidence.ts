@@ -9,7 +9,7 @@ import type { CborKey, CborValue } from '../cbor/types.js';
 import { WireFormatError } from '../cbor/wire-format-error.js';
 import { samplesFromColumns } from '../batch/columns.js';
 import { batchHash, decodeBatch } from '../batch/signed-batch.js';
-import { verifyDeviceBatch } from '../device-auth/device-batch.js';
+import { verifyBatch } from '../batch/signed-batch.js';
 import type { BatchSample } from '../batch/types.js';
 import { openCheckpoint } from '../checkpoint/signed-checkpoint.js';
 import { parseVerifierKey, type Ed25519NoteVerifier } from '../checkpoint/note-keys.js';
@@ -350,11 +350,7 @@ export function verifyEvidence(
     const unverified = decodeBatch(item.bytes);
     if (!unverified.ok)
       fail('bad-batch', `batch ${i}: ${unverified.error.code}: ${unverified.error.message}`);
-    const v = verifyDeviceBatch(
-      item.bytes,
-      keyForSeq(unverified.value.payload.seq),
-      b.device.deviceId,
-    );
+    const v = verifyBatch(item.bytes, keyForSeq(unverified.value.payload.seq), b.device.deviceId);
     if (!v.ok) fail('bad-batch', `batch ${i}: ${v.error.code}: ${v.error.message}`);
     const p = v.value.payload;
     if (p.vin !== null && p.vin !== b.vin) fail('bad-batch', `batch ${i} is for VIN ${p.vin}`);
