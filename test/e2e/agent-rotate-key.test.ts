@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
-import { loadAgentConfig, OutboxStore } from '@enginechain/agent';
+import { AgentRuntime, loadAgentConfig, OutboxStore } from '@enginechain/agent';
 import { IngestNode } from '@enginechain/ingest';
 import {
   batchHash,
@@ -16,6 +16,7 @@ import {
   type DeviceKey,
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushedSpeedSource } from '../support/pushed-source.js';
 import { repoRoot, runCli } from '../support/run-cli.js';
 
 // Issue 6: `enginechain rotate-key` replaces the device key, the node logs the rotation, the
@@ -116,5 +117,24 @@ describe('enginechain rotate-key', () => {
     await expect.poll(async () => (await node.store.getDevice(deviceId))?.nextSeq, { timeout: 10_000 }).toBe(3); // prettier-ignore
     await expect.poll(() => receipts.length, { timeout: 10_000 }).toBe(3);
     await client.endAsync(true);
+
+    // The agent itself starts on the rotated key under its first device id and goes on.
+    const source = pushedSpeedSource();
+    const runtime = await AgentRuntime.start({
+      config: { ...config, ingest: { ...config.ingest, reconnect: { baseMs: 100, capMs: 500 } }, batching: { maxAgeMs: 300, maxSamples: 5_000 } },
+      createSource: () => source,
+      serveMetrics: false,
+      logger: pino({ level: 'silent' }),
+    }); // prettier-ignore
+    try {
+      for (let i = 0; i < 20; i++) {
+        source.push(30 + i);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await expect.poll(() => runtime.status().receipts, { timeout: 20_000 }).toBeGreaterThanOrEqual(1); // prettier-ignore
+    } finally {
+      await runtime.stop({ drainMs: 5_000 });
+    }
+    expect((await node.store.getDevice(deviceId))?.nextSeq).toBeGreaterThan(3);
   }, 60_000);
 });

@@ -9,10 +9,10 @@ import {
   provisionDevice,
   type AgentConfig,
 } from '@enginechain/agent';
-import { ReadingQueue, type SignalSource } from '@enginechain/firmware-bridge';
 import { brokerTlsOptions, IngestNode } from '@enginechain/ingest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestPki } from '../../ingest/src/broker/test-pki.js';
+import { pushedSpeedSource as testSource } from '../support/pushed-source.js';
 
 // Issue 5: "mqtt.js 5 over TLS (mTLS optional)". The agent process's own path: the config
 // names PEM files (ingest.ca, ingest.cert, ingest.key), the runtime reads them at start and
@@ -48,30 +48,6 @@ afterAll(async () => {
   await node.stop();
   pki.remove();
 });
-
-/** A signal source in this process: speeds pushed by the test. */
-function testSource(): SignalSource & { push(value: number): void } {
-  let queue = new ReadingQueue();
-  let open = false;
-  return {
-    id: 'test:speed',
-    get isOpen() {
-      return open;
-    },
-    async open() {
-      queue = new ReadingQueue();
-      open = true;
-    },
-    async close() {
-      open = false;
-      queue.end();
-    },
-    readings: () => queue,
-    push(value: number) {
-      queue.push({ name: 'Vehicle.Speed', unit: 'km/h', value, time: Date.now(), source: 'test:speed' }); // prettier-ignore
-    },
-  };
-}
 
 /** A provisioned device whose config points at the mqtts listener with the given TLS files. */
 async function provisioned(
