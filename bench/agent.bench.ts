@@ -3,9 +3,11 @@
  * 100 signals × 10 Hz in real time; outbox appends against raw SQLite WAL inserts; bytes per
  * sample on the wire.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import {
   AgentClock,
@@ -86,8 +88,22 @@ export async function run(): Promise<BenchSection> {
     rows.push({
       metric: 'RSS growth of the pipeline at 100 signals × 10 Hz for 10 s',
       value: `${fmt(growth / 2 ** 20, 1)} MB`,
+    });
+    // The goal is about the process a board runs: the same load in a plain node process on
+    // the built packages, everything the agent package loads included.
+    const child = spawnSync(process.execPath, [fileURLToPath(new URL('./agent-process.mjs', import.meta.url))], { encoding: 'utf8' }); // prettier-ignore
+    if (child.status !== 0)
+      throw new Error(`agent-process.mjs failed (run npm run build): ${child.stderr}`);
+    const proc = JSON.parse(child.stdout) as {
+      rssAtStart: number;
+      rssMax: number;
+      cpuShare: number;
+    };
+    rows.push({
+      metric: 'RSS of an agent process at 100 signals × 10 Hz (plain node, built packages)',
+      value: `${fmt(proc.rssMax / 2 ** 20, 1)} MB (${fmt(proc.rssAtStart / 2 ** 20, 1)} MB after loading)`,
       goal: '≤ 64 MB',
-      met: growth <= 64 * 2 ** 20,
+      met: proc.rssMax <= 64 * 2 ** 20,
     });
     rows.push({
       metric: 'RSS of the whole benchmark process (tsx and runner included)',
