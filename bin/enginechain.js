@@ -22,6 +22,7 @@ const OWNER = {
   evidence: 'ingest',
   provision: 'agent',
   agent: 'agent',
+  'rotate-key': 'agent',
 };
 
 const program = new Command('enginechain')
