@@ -16,6 +16,7 @@ import {
   type DeviceKey,
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { login } from '../../ingest/src/http/test-fleet.fixture.js';
 import { pushedSpeedSource } from '../support/pushed-source.js';
 import { repoRoot, runCli } from '../support/run-cli.js';
 
@@ -136,5 +137,16 @@ describe('enginechain rotate-key', () => {
       await runtime.stop({ drainMs: 5_000 });
     }
     expect((await node.store.getDevice(deviceId))?.nextSeq).toBeGreaterThan(3);
+
+    // The owner's VIN file shows the rotation next to the registration, with its log leaf.
+    const owner = { username: 'fleet', password: 'fleet owner password' };
+    await node.access.createUser({ ...owner, kind: 'registered' });
+    const asOwner = await login(node.httpUrl, owner);
+    const file = (await (await asOwner(`/v1/vehicles/${VIN}/file`)).json()) as { items: { kind: string; leaves: { leafIndex: number; proof: string[] | null }[] }[] }; // prettier-ignore
+    const rotation = file.items.find((i) => i.kind === 'key-rotation');
+    expect(rotation?.leaves.map((l) => l.leafIndex)).toEqual([rotated.leafIndex]);
+    expect(file.items.findIndex((i) => i.kind === 'registration')).toBeLessThan(
+      file.items.indexOf(rotation!),
+    );
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { decodeLogEntry } from '@enginechain/shared';
 import type { DataKind } from '../access/access-record.js';
 import type { AccessRecordRow } from '../access/access-store.js';
 import type { Sidechain } from '../sidechain/sidechain.js';
@@ -13,7 +14,8 @@ export type VinFileItemKind =
   | 'dtc-cleared'
   | 'grant'
   | 'grant-revoked'
-  | 'access';
+  | 'access'
+  | 'key-rotation';
 
 export interface VinFileLeaf {
   readonly leafIndex: number;
@@ -46,6 +48,7 @@ const EVENT_KIND = (type: string): VinFileItemKind =>
   type === 'crash' ? 'crash' : type === 'dtc-set' || type === 'dtc-cleared' ? type : 'event';
 const KIND_SCOPE: Record<VinFileItemKind, DataKind | 'always' | 'owner'> = {
   registration: 'always',
+  'key-rotation': 'always',
   trip: 'trips',
   event: 'events',
   crash: 'events',
@@ -105,6 +108,19 @@ export async function buildVinFile(args: {
       ref: d.deviceId,
       leaves: await leaves([d.registrationLeaf]),
     });
+    // Each later key period began with a key-rotation entry; its time is the entry's own.
+    for (const period of d.keys.slice(1)) {
+      const stored = await store.logEntry(period.leafIndex);
+      const entry = stored ? decodeLogEntry(stored.entry) : undefined;
+      if (entry?.type !== 'key-rotation') continue;
+      items.push({
+        at: entry.at,
+        kind: 'key-rotation',
+        summary: `device ${d.deviceId} rotated its key from seq ${period.fromSeq}`,
+        ref: d.deviceId,
+        leaves: await leaves([period.leafIndex]),
+      });
+    }
   }
   const batches = await store.batchLeaves(vin, 0, Number.MAX_SAFE_INTEGER);
   if (scope.trips) {
