@@ -23,6 +23,14 @@ describe('enginechain CLI', () => {
     }
   });
 
+  it('verify: a bad --min-signatures is refused with what is wrong', async () => {
+    const r = await runCli(['verify', 'evidence.cbor', '--min-signatures', 'abc']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      "'--min-signatures <k>' argument 'abc' is invalid. must be an integer ≥ 1",
+    );
+  });
+
   it('vin: prints what a valid VIN says', async () => {
     const r = await runCli(['vin', '1M8GDM9AXKP042788']);
     expect(r.code).toBe(0);

@@ -1,6 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { EvidenceError, evidenceCsv, verifyEvidence } from '../evidence/verify-evidence.js';
+
+function atLeastOne(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be an integer ≥ 1');
+  return n;
+}
 
 /** `--trust` takes key strings or files holding one key per line. */
 function trustedKeys(values: readonly string[]): string[] {
@@ -26,14 +32,15 @@ export function registerVerifyCommand(program: Command): void {
     .option(
       '--min-signatures <k>',
       'distinct trusted keys that must have signed the checkpoint',
-      '1',
+      atLeastOne,
+      1,
     )
     .option('--csv <out>', 'write the verified trace as CSV')
     .option('--json', 'print one JSON object')
     .action(
       (
         file: string,
-        o: { trust?: string[]; minSignatures: string; csv?: string; json?: boolean },
+        o: { trust?: string[]; minSignatures: number; csv?: string; json?: boolean },
       ) => {
         let bytes: Uint8Array;
         try {
@@ -48,7 +55,7 @@ export function registerVerifyCommand(program: Command): void {
         try {
           const v = verifyEvidence(bytes, {
             ...(o.trust ? { trustedKeys: trustedKeys(o.trust) } : {}),
-            minSignatures: Number(o.minSignatures),
+            minSignatures: o.minSignatures,
           });
           if (o.csv) writeFileSync(o.csv, evidenceCsv(v));
           const summary = {
