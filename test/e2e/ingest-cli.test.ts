@@ -17,14 +17,13 @@ import {
   buildBatchPayload,
   createMqttToken,
   ed25519PublicKeyFromRaw,
-  enrolmentProofMessage,
+  enrolmentRequestBody,
   generateDeviceKey,
   generateSignerKey,
   leafHash,
   openCheckpoint,
   parseVerifierKey,
   signBatch,
-  signEs256k,
   verifyConsistency,
   verifyInclusion,
   verifyNodeMessage,
@@ -96,7 +95,7 @@ async function enrolWithCli(data: string, httpUrl: string, key: DeviceKey, owner
   const { token, vin, expiresAt } = JSON.parse(enrolled.stdout) as { token: string; vin: string; expiresAt: string }; // prettier-ignore
   expect(vin).toBe(VIN);
   expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now() + 23 * 3_600_000);
-  const body = JSON.stringify({ token, vin: VIN, publicKey: Buffer.from(key.publicKey).toString('base64'), proof: Buffer.from(signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey)).toString('base64') }); // prettier-ignore
+  const body = JSON.stringify(enrolmentRequestBody(token, VIN, key)); // prettier-ignore
   const post = () => fetch(`${httpUrl}/v1/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }); // prettier-ignore
   expect((await post()).status).toBe(201);
   // The token is single use.

@@ -8,12 +8,11 @@ import { IngestNode } from '@enginechain/ingest';
 import {
   createMqttToken,
   ed25519PublicKeyFromRaw,
-  enrolmentProofMessage,
+  enrolmentRequestBody,
   generateDeviceKey,
   leafHash,
   openCheckpoint,
   parseVerifierKey,
-  signEs256k,
   verifyInclusion,
   verifyNodeMessage,
   type Receipt,
@@ -85,14 +84,7 @@ describe('ingest node killed with SIGKILL mid-stream', () => {
     const reg = await fetch(`http://127.0.0.1:${httpPort}/v1/devices`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        token,
-        vin: VIN,
-        publicKey: Buffer.from(key.publicKey).toString('base64'),
-        proof: Buffer.from(
-          signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey),
-        ).toString('base64'),
-      }),
+      body: JSON.stringify(enrolmentRequestBody(token, VIN, key)),
     });
     expect(reg.status).toBe(201);
 

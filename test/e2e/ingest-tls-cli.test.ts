@@ -4,12 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
-import {
-  createMqttToken,
-  enrolmentProofMessage,
-  generateDeviceKey,
-  signEs256k,
-} from '@enginechain/shared';
+import { createMqttToken, enrolmentRequestBody, generateDeviceKey } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestPki } from '../../ingest/src/broker/test-pki.js';
 import { repoRoot, runCli } from '../support/run-cli.js';
@@ -79,7 +74,7 @@ describe('enginechain ingest with TLS/WebSocket listeners, and enginechain devic
       const reg = await fetch(`${httpUrl}/v1/devices`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token, vin: VIN, publicKey: Buffer.from(key.publicKey).toString('base64'), proof: Buffer.from(signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey)).toString('base64') }),
+        body: JSON.stringify(enrolmentRequestBody(token, VIN, key)),
       }); // prettier-ignore
       expect(reg.status).toBe(201);
       const client = await mqtt.connectAsync(urls[2]!, { username: key.deviceId, password: Buffer.from(createMqttToken(key.deviceId, key.privateKey)), protocolVersion: 4, reconnectPeriod: 0, ca: pki.pem.caCert }); // prettier-ignore

@@ -2,11 +2,10 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   decodeVin,
-  enrolmentProofMessage,
+  enrolmentRequestBody,
   generateDeviceKey,
   KeyFileError,
   loadDeviceKey,
-  signEs256k,
   writeDeviceKey,
   writeFileAtomic,
   type DeviceKey,
@@ -87,14 +86,7 @@ export async function provisionDevice(o: ProvisionOptions): Promise<ProvisionRes
     );
   }
   const { key, reused } = await deviceKeyFor(out, o.force ?? false);
-  const body = {
-    token: o.token,
-    vin,
-    publicKey: Buffer.from(key.publicKey).toString('base64'),
-    proof: Buffer.from(
-      signEs256k(enrolmentProofMessage(o.token, key.publicKey), key.privateKey),
-    ).toString('base64'),
-  };
+  const body = enrolmentRequestBody(o.token, vin, key);
   const url = new URL('/v1/devices', o.ingest).href;
   let res: Response;
   try {

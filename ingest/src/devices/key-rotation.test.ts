@@ -10,11 +10,10 @@ import {
   createMqttToken,
   decodeLogEntry,
   ed25519PublicKeyFromRaw,
-  enrolmentProofMessage,
+  enrolmentRequestBody,
   generateDeviceKey,
   leafHash,
   signBatch,
-  signEs256k,
   verifyInclusion,
   verifyNodeMessage,
   ZERO_HASH,
@@ -39,14 +38,7 @@ describe('device key rotation (real node, embedded MQTT broker, HTTP)', () => {
     const res = await fetch(`${n.httpUrl}/v1/devices`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        token,
-        vin: VIN,
-        publicKey: Buffer.from(key.publicKey).toString('base64'),
-        proof: Buffer.from(
-          signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey),
-        ).toString('base64'),
-      }),
+      body: JSON.stringify(enrolmentRequestBody(token, VIN, key)),
     });
     expect(res.status).toBe(201);
     return key;

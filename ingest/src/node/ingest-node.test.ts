@@ -8,10 +8,9 @@ import {
   buildBatchPayload,
   createMqttToken,
   ed25519PublicKeyFromRaw,
-  enrolmentProofMessage,
+  enrolmentRequestBody,
   generateDeviceKey,
   signBatch,
-  signEs256k,
   verifyNodeMessage,
   ZERO_HASH,
   type NodeMessage,
@@ -46,14 +45,7 @@ describe('IngestNode (embedded broker, HTTP enrolment, receipts)', () => {
     const res = await fetch(`${n.httpUrl}/v1/devices`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        token,
-        vin: VIN,
-        publicKey: Buffer.from(key.publicKey).toString('base64'),
-        proof: Buffer.from(
-          signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey),
-        ).toString('base64'),
-      }),
+      body: JSON.stringify(enrolmentRequestBody(token, VIN, key)),
     });
     return { key, token, res, body: (await res.json()) as Record<string, unknown> };
   }
@@ -71,7 +63,7 @@ describe('IngestNode (embedded broker, HTTP enrolment, receipts)', () => {
     const again = await fetch(`${n.httpUrl}/v1/devices`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, vin: VIN, publicKey: Buffer.from(key.publicKey).toString('base64'), proof: Buffer.from(signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey)).toString('base64') }),
+      body: JSON.stringify(enrolmentRequestBody(token, VIN, key)),
     }); // prettier-ignore
     expect(again.status).toBe(409);
     expect(await again.json()).toEqual({ code: 'token-used', message: expect.any(String) });

@@ -5,7 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { decodeCbor, encodeCbor, WireFormatError } from '../cbor/index.js';
-import { signEs256k, verifyEs256k, type Secp256k1PublicKey } from '../crypto/index.js';
+import { encodeBase64 } from '../checkpoint/text.js';
+import {
+  signEs256k,
+  verifyEs256k,
+  type DeviceKey,
+  type Secp256k1PublicKey,
+} from '../crypto/index.js';
 
 export const MQTT_TOKEN_CONTEXT = 'ec-mqtt-v1';
 export const ENROLMENT_CONTEXT = 'enginechain-enrol-v1';
@@ -91,4 +97,22 @@ export function verifyMqttToken(
 /** The bytes a device signs at enrolment to prove it holds the key it registers. */
 export function enrolmentProofMessage(token: string, publicKey: Uint8Array): Uint8Array {
   return encodeCbor([ENROLMENT_CONTEXT, token, publicKey]);
+}
+
+/** The JSON body of `POST /v1/devices` (docs/protocol.md): the key and its proof in base64. */
+export interface EnrolmentRequestBody {
+  readonly token: string;
+  readonly vin: string;
+  readonly publicKey: string;
+  readonly proof: string;
+}
+
+/** What a device sends to register `key` for `vin` with a single-use enrolment token. */
+export function enrolmentRequestBody(
+  token: string,
+  vin: string,
+  key: DeviceKey,
+): EnrolmentRequestBody {
+  const proof = signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey);
+  return { token, vin, publicKey: encodeBase64(key.publicKey), proof: encodeBase64(proof) };
 }
