@@ -257,7 +257,9 @@ describe('device revocation by the operator', () => {
         },
         body: JSON.stringify({ reason: 'gateway reported stolen' }),
       });
-    for (const bad of [undefined, 'Bearer ecop_wrong', `Bearer ${operatorToken.slice(0, -1)}A`]) {
+    // The real token with its last character changed (to anything but what it was).
+    const altered = `${operatorToken.slice(0, -1)}${operatorToken.endsWith('A') ? 'B' : 'A'}`;
+    for (const bad of [undefined, 'Bearer ecop_wrong', `Bearer ${altered}`]) {
       const res = await revoke(bad);
       expect(res.status, String(bad)).toBe(401);
     }
