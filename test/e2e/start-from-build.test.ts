@@ -21,8 +21,14 @@ describe('npm start from the build, in a terminal', () => {
     async () => {
       const child = spawn(
         'script',
-        ['-qfec', 'node bin/enginechain.js demo --crash-at 45 --speedup 10', '/dev/null'],
-        { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] },
+        // `exec`: `script` runs the command through $SHELL -c, and a shell left waiting (dash, or
+        // SHELL unset) dies of the ^C itself, so its exit status would not be the CLI's.
+        ['-qfec', 'exec node bin/enginechain.js demo --crash-at 45 --speedup 10', '/dev/null'],
+        {
+          cwd: repoRoot,
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: { ...process.env, SHELL: '/bin/sh' },
+        },
       );
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
