@@ -172,7 +172,7 @@ describe('enginechain agent: an adapter that sends garbage and drops off while i
       });
       const metrics = `http://127.0.0.1:${metricsPort}/metrics`;
       let first: Map<string, number> | undefined;
-      for (const until = Date.now() + 30_000; !first && Date.now() < until; await sleep(250))
+      for (const until = Date.now() + 60_000; !first && Date.now() < until; await sleep(250))
         first = await scrape(metrics).catch(() => undefined);
       expect(first, `agent did not come up (see ${agentLog})`).toBeDefined();
       await sleep(14_000);

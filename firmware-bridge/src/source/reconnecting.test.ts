@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DisconnectedError } from './errors.js';
+import { AdapterError, DisconnectedError } from './errors.js';
 import { ReadingQueue } from './reading-queue.js';
 import { ReconnectingSource, type ReconnectStatus } from './reconnecting.js';
 import type { Reading, SignalSource } from './types.js';
@@ -12,6 +12,7 @@ class ScriptedSource implements SignalSource {
   readonly id = 'scripted';
   opens = 0;
   failOpens = 0;
+  openError: () => Error = () => new DisconnectedError('still unplugged');
   private queue: ReadingQueue | undefined;
   get isOpen() {
     return this.queue !== undefined && !this.queue.isEnded;
@@ -20,7 +21,7 @@ class ScriptedSource implements SignalSource {
     this.opens++;
     if (this.failOpens > 0) {
       this.failOpens--;
-      throw new DisconnectedError('still unplugged');
+      throw this.openError();
     }
     this.queue = new ReadingQueue();
   }
@@ -74,11 +75,33 @@ describe('ReconnectingSource', () => {
     expect((await it.next()).done).toBe(true);
   });
 
-  it('does not retry the first open: a wrong port is reported at once', async () => {
+  it('does not retry a first open that finds no adapter: a wrong port is reported at once', async () => {
     const inner = new ScriptedSource();
     inner.failOpens = 1;
+    inner.openError = () => new AdapterError('no-adapter', 'no such port');
     const source = new ReconnectingSource(inner);
-    await expect(source.open()).rejects.toBeInstanceOf(DisconnectedError);
+    await expect(source.open()).rejects.toMatchObject({ code: 'no-adapter' });
+    expect(source.isOpen).toBe(false);
+  });
+
+  it('rides out a link that drops during the first open, as it would any later loss', async () => {
+    const inner = new ScriptedSource();
+    inner.failOpens = 2;
+    const statuses: ReconnectStatus[] = [];
+    const source = new ReconnectingSource(inner, {
+      backoff: { baseMs: 100, capMs: 1_000, random: () => 0.5 },
+      sleep: async () => {},
+      onStatus: (s) => statuses.push(s),
+    });
+    await source.open();
+    const it = source.readings()[Symbol.asyncIterator]();
+    while (inner.opens < 3) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 1));
+    inner.emit(7);
+    expect((await it.next()).value?.time).toBe(7);
+    expect(statuses.map((s) => s.kind)).toEqual(['disconnected', 'disconnected', 'reconnected']);
+    await source.close();
+    expect((await it.next()).done).toBe(true);
   });
 
   it('ends a non-adapter error (a bug) instead of looping', async () => {

@@ -21,8 +21,9 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  * Keeps a source's readings flowing across unplug/replug: an `AdapterError` from the inner
  * source (disconnect, timeout, garbage that broke the protocol) closes it, waits with full-jitter
  * backoff and opens it again, forever, until `close()`. Errors that are not `AdapterError`s are
- * bugs and end the stream with that error. The first `open()` is not retried: an installer
- * wants to hear at once that the port is wrong.
+ * bugs and end the stream with that error. A first `open()` that cannot reach the adapter is not
+ * retried (an installer wants to hear at once that the port is wrong); one whose link dropped
+ * while being set up goes on reconnecting.
  */
 export class ReconnectingSource implements SignalSource {
   readonly id: string;
@@ -45,10 +46,18 @@ export class ReconnectingSource implements SignalSource {
   async open(): Promise<void> {
     if (this.isOpen) return;
     this.closing = false;
-    await this.inner.open();
+    let lost: AdapterError | undefined;
+    try {
+      await this.inner.open();
+    } catch (err) {
+      // A link that drops while it is being set up (an adapter that resets, Wi-Fi that blinks)
+      // was there: a loss to ride out like any later one, not a wrong port to report.
+      if (!(err instanceof AdapterError && err.code === 'disconnected')) throw err;
+      lost = err;
+    }
     const queue = new ReadingQueue();
     this.queue = queue;
-    this.pump = this.run(queue);
+    this.pump = this.run(queue, lost);
   }
 
   async close(): Promise<void> {
@@ -66,43 +75,46 @@ export class ReconnectingSource implements SignalSource {
     return queue;
   }
 
-  private async run(queue: ReadingQueue): Promise<void> {
+  private async run(queue: ReadingQueue, lostAtOpen?: AdapterError): Promise<void> {
     const backoff = this.options.backoff ?? { baseMs: 250, capMs: 30_000 };
     const sleep = this.options.sleep ?? defaultSleep;
+    let lost = lostAtOpen;
     while (!this.closing) {
-      try {
-        for await (const reading of this.inner.readings()) queue.push(reading);
-        if (this.closing) break;
-        // The inner stream ended without being asked to: treat as a disconnect.
-        throw new AdapterError('disconnected', `${this.id}: stream ended`);
-      } catch (err) {
-        if (this.closing) break;
-        if (!(err instanceof AdapterError)) {
-          queue.fail(err);
-          return;
-        }
-        await this.inner.close();
-        let attempt = 0;
-        let lastError: AdapterError = err;
-        while (!this.closing) {
-          this.options.onStatus?.({ kind: 'disconnected', error: lastError, attempt });
-          await Promise.race([
-            sleep(backoffDelay(attempt, backoff)),
-            new Promise<void>((r) => (this.wake = r)),
-          ]);
+      if (lost === undefined) {
+        try {
+          for await (const reading of this.inner.readings()) queue.push(reading);
           if (this.closing) break;
-          attempt++;
-          try {
-            await this.inner.open();
-            this.options.onStatus?.({ kind: 'reconnected', attempts: attempt });
-            break;
-          } catch (openErr) {
-            if (!(openErr instanceof AdapterError)) {
-              queue.fail(openErr);
-              return;
-            }
-            lastError = openErr;
+          // The inner stream ended without being asked to: treat as a disconnect.
+          throw new AdapterError('disconnected', `${this.id}: stream ended`);
+        } catch (err) {
+          if (this.closing) break;
+          if (!(err instanceof AdapterError)) {
+            queue.fail(err);
+            return;
           }
+          lost = err;
+        }
+      }
+      await this.inner.close();
+      let attempt = 0;
+      while (!this.closing && lost !== undefined) {
+        this.options.onStatus?.({ kind: 'disconnected', error: lost, attempt });
+        await Promise.race([
+          sleep(backoffDelay(attempt, backoff)),
+          new Promise<void>((r) => (this.wake = r)),
+        ]);
+        if (this.closing) break;
+        attempt++;
+        try {
+          await this.inner.open();
+          this.options.onStatus?.({ kind: 'reconnected', attempts: attempt });
+          lost = undefined;
+        } catch (openErr) {
+          if (!(openErr instanceof AdapterError)) {
+            queue.fail(openErr);
+            return;
+          }
+          lost = openErr;
         }
       }
     }
