@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { DrivingEvent } from '../events/types.js';
-import { CrashRecorder } from './crash-recorder.js';
+import { CrashRecorder, type TraceReading } from './crash-recorder.js';
 
 const crashAt = (t: number): DrivingEvent => ({
   type: 'crash',
@@ -86,6 +88,25 @@ describe('CrashRecorder', () => {
     const [t] = feed(rec, 60_010, 71_000);
     expect(t!.readings.length).toBeLessThanOrEqual(1_000);
     expect(t!.readings.at(-1)!.time).toBe(70_000);
+  });
+
+  it('holds about preMs of readings, not its capacity: evicted readings can be collected', async () => {
+    // 1 kHz for 30 s with preMs 20 s: the ring grows to the window, not to maxReadings (400k),
+    // and the first readings, evicted but in slots not yet written again, are no longer
+    // referenced (a board has little RAM).
+    const rec = new CrashRecorder();
+    const early: WeakRef<TraceReading>[] = [];
+    for (let t = 0; t <= 30_000; t++) {
+      const r: TraceReading = { name: 'Vehicle.Speed', value: t / 1_000, unit: 'km/h', time: t };
+      if (t < 1_000) early.push(new WeakRef(r));
+      rec.push(r);
+    }
+    expect(rec.capacity).toBe(32_768);
+    await new Promise((r) => setTimeout(r, 0));
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    expect(early.filter((w) => w.deref() !== undefined)).toHaveLength(0);
+    expect(rec.trigger(crashAt(30_000)).readings).toHaveLength(20_001);
   });
 
   it('refuses nonsense options', () => {

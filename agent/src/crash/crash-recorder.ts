@@ -49,7 +49,11 @@ export const DEFAULT_CRASH_RECORDER: CrashRecorderOptions = {
  */
 export class CrashRecorder {
   private readonly o: CrashRecorderOptions;
-  private ring: TraceReading[];
+  /**
+   * Grows by doubling up to `maxReadings`, and evicted slots are cleared: the ring holds the
+   * last preMs of readings, never the hundreds of seconds its capacity would allow.
+   */
+  private ring: (TraceReading | undefined)[];
   private head = 0;
   private size = 0;
   /** Readings pushed so far: the ring's last reading is number `pushed − 1`. */
@@ -67,15 +71,17 @@ export class CrashRecorder {
     if (!(Number.isInteger(this.o.maxReadings) && this.o.maxReadings > 0)) {
       throw new RangeError('maxReadings must be a positive integer');
     }
-    this.ring = new Array<TraceReading>(this.o.maxReadings);
+    this.ring = new Array<TraceReading | undefined>(Math.min(1_024, this.o.maxReadings));
   }
 
   /** Records a reading; returns the `after` parts this reading completed. */
   push(reading: TraceReading): CrashTrace[] {
-    this.ring[(this.head + this.size) % this.o.maxReadings] = reading;
+    if (this.size === this.ring.length && this.size < this.o.maxReadings) this.grow();
+    const capacity = this.ring.length;
+    this.ring[(this.head + this.size) % capacity] = reading;
     this.pushed++;
-    if (this.size < this.o.maxReadings) this.size++;
-    else this.head = (this.head + 1) % this.o.maxReadings;
+    if (this.size < capacity) this.size++;
+    else this.head = (this.head + 1) % capacity;
     this.evictOlderThan(reading.time);
     return this.complete(reading.time);
   }
@@ -103,6 +109,11 @@ export class CrashRecorder {
     return this.complete(Infinity);
   }
 
+  /** Slots the ring has grown to: about preMs × the total reading rate, not `maxReadings`. */
+  get capacity(): number {
+    return this.ring.length;
+  }
+
   get pendingCount(): number {
     return this.pending.length;
   }
@@ -112,9 +123,18 @@ export class CrashRecorder {
     const oldestTrigger = this.pending[0]?.triggerTime ?? Infinity;
     const keepFrom = Math.min(now - this.o.preMs, oldestTrigger);
     while (this.size > 0 && (this.ring[this.head]?.time ?? Infinity) < keepFrom) {
-      this.head = (this.head + 1) % this.o.maxReadings;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.ring.length;
       this.size--;
     }
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.ring.length * 2, this.o.maxReadings);
+    const ring = new Array<TraceReading | undefined>(capacity);
+    for (let i = 0; i < this.size; i++) ring[i] = this.ring[(this.head + i) % this.ring.length];
+    this.ring = ring;
+    this.head = 0;
   }
 
   /** Readings with from ≤ time ≤ to among those numbered [firstNumber, endNumber). */
@@ -122,7 +142,7 @@ export class CrashRecorder {
     const readings: TraceReading[] = [];
     const ringStart = this.pushed - this.size;
     for (let n = Math.max(firstNumber, ringStart); n < endNumber; n++) {
-      const r = this.ring[(this.head + n - ringStart) % this.o.maxReadings];
+      const r = this.ring[(this.head + n - ringStart) % this.ring.length];
       if (r && r.time >= from && r.time <= to) readings.push(r);
     }
     return readings;
