@@ -21,7 +21,8 @@ describe('enginechain CLI', () => {
       expect(r.code, command.join(' ')).toBe(0);
       expect(r.stdout).toContain(`Usage: enginechain ${command.join(' ')}`);
     }
-  });
+    // Fifteen node processes one after another: about 1 s each on a quiet machine.
+  }, 120_000);
 
   it('verify: a bad --min-signatures is refused with what is wrong', async () => {
     const r = await runCli(['verify', 'evidence.cbor', '--min-signatures', 'abc']);

@@ -12,3 +12,4 @@ export {
 } from './cli/simulate.js';
 export { startEnginechain, type EnginechainProcess } from './demo/processes.js';
 export { runDemo, type DemoOptions, type DemoSummary } from './demo/demo.js';
+export { agentUnitNodeOptions, agentUnitPath } from './kit/agent-unit.js';

@@ -6,6 +6,7 @@ import { loadAgentConfig, provisionDevice } from '@enginechain/agent';
 import {
   SIM_VEHICLE_DBC_PATH,
   SIM_VEHICLE_VSS_MAPPING,
+  agentUnitNodeOptions,
   startEnginechain,
 } from '@enginechain/hardware';
 import { IngestNode, type IngestNodeOptions } from '@enginechain/ingest';
@@ -90,9 +91,11 @@ describe('agent through a one-minute broker outage', () => {
       );
       const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
       const agentLog = join(dir, 'agent.log');
+      // Run as on a board: with the node flags of the systemd unit (interpreter only, small heap).
       agent = await startEnginechain(['agent', '--config', p.configPath, '--drain', '20000'], {
         logPath: agentLog,
         announce: false,
+        env: { NODE_OPTIONS: agentUnitNodeOptions() },
       });
       const pid = agent.child.pid!;
 

@@ -224,6 +224,9 @@ export class OutboxStore {
       if (mode !== 'wal') throw new OutboxError('storage', `${options.path}: WAL mode refused`);
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
+      // Batches are written once and read back once, when sent: SQLite's default 2 MB page
+      // cache would mostly hold pages already on their way out, in a board's scarce RAM.
+      db.pragma('cache_size = -512');
       migrate(db, options.path);
       const row = db.prepare('SELECT device_id FROM chain WHERE id = 1').get() as
         { device_id: string } | undefined;

@@ -1,4 +1,4 @@
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { AdapterError } from './errors.js';
 
 /**
@@ -10,6 +10,9 @@ export async function openSerialPort(
   baudRate: number,
   who: string,
 ): Promise<SerialPort> {
+  // Loaded on first use: serialport and its native binding cost an agent that reads only
+  // SocketCAN several MB of RSS for nothing.
+  const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
     port.open((err) =>

@@ -20,6 +20,7 @@ import { describe, expect, it } from 'vitest';
 import { boardProfileSchema, type BoardProfile } from '@enginechain/agent';
 import { TOYOTA_VSS_MAPPING } from '@enginechain/firmware-bridge';
 import { signalInfo } from '@enginechain/shared';
+import { agentUnitNodeOptions, agentUnitPath } from './agent-unit.js';
 
 const KIT = fileURLToPath(new URL('../../kit/', import.meta.url));
 
@@ -221,6 +222,19 @@ describe('systemd unit enginechain-agent.service', () => {
     expect(config).toBe('/var/lib/enginechain/agent.json');
     expect(dirname(config)).toBe(one('ReadWritePaths'));
     expect(dirname(config)).toBe(`/var/lib/${one('StateDirectory')}`);
+  });
+
+  it('runs node with flags Node accepts in NODE_OPTIONS (the ones the memory benchmark measures)', () => {
+    const options = agentUnitNodeOptions(unitText);
+    expect(options).toMatch(/--max-old-space-size=\d+/);
+    // Node refuses the whole variable, and so would never start the agent, if one flag is not
+    // allowed there (most V8 flags are not).
+    const r = spawnSync(process.execPath, ['-e', 'process.exit(0)'], {
+      env: { ...process.env, NODE_OPTIONS: options },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(agentUnitPath()).toMatch(/kit\/systemd\/enginechain-agent\.service$/);
   });
 
   it('allows the device classes behind every /dev/enginechain name', () => {
