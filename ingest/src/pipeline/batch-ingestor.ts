@@ -9,12 +9,7 @@ import {
 import { BatchGroupWriter, type BatchGroupWriterOptions } from './batch-group-writer.js';
 import type { IngestRejectionCode } from './rejections.js';
 import type { VerifierPool } from './verifier-pool.js';
-import {
-  toAcceptedBatch,
-  toVerifiedBatch,
-  verifiedParts,
-  type VerifiedBatch,
-} from './verified-batch.js';
+import { toAcceptedBatch, toVerifiedBatch, type VerifiedBatch } from './verified-batch.js';
 
 export interface AcceptedBatchInfo {
   readonly deviceId: string;
@@ -330,7 +325,7 @@ export class BatchIngestor {
     if (!chain)
       return decided(this.reject(deviceId, 'unknown-device', `device ${deviceId} vanished`));
     const seq = batch.seq;
-    const { hash } = verifiedParts(batch);
+    const hash = batch.hash;
     const receivedAt = batch.receivedAt;
 
     if (seq < chain.nextSeq) {
@@ -406,14 +401,13 @@ export class BatchIngestor {
     wasHeld: boolean,
     signedBy?: Uint8Array,
   ): Promise<IngestOutcome> | undefined {
-    const parts = verifiedParts(batch);
     const seq = batch.seq;
     const expectedPrev = seq === 0 ? ZERO_HASH : chain.headHash;
-    if (!eq(parts.prev, expectedPrev)) return undefined;
+    if (!eq(batch.prev, expectedPrev)) return undefined;
     const committed = this.writer.add(toAcceptedBatch(batch, bytes, chain.vin, wasHeld, signedBy));
     chain.inFlight.set(seq, committed);
     chain.nextSeq = seq + 1;
-    chain.headHash = parts.hash;
+    chain.headHash = batch.hash;
     if (wasHeld) chain.held.delete(seq);
     chain.drops.delete(seq);
     if (batch.declaredDrops.length > 0) this.noteDrops(chain, batch.declaredDrops);
@@ -439,7 +433,7 @@ export class BatchIngestor {
         this.o.onAccepted?.({
           deviceId,
           seq,
-          hash: parts.hash,
+          hash: batch.hash,
           leafIndex: r.leafIndex,
           receivedAt: batch.receivedAt,
           kind: batch.kind,
