@@ -321,7 +321,9 @@ export class BatchIngestor {
     signedBy?: Uint8Array,
   ): Promise<Decision> {
     const store = this.o.store;
-    const chain = await this.chainOf(deviceId);
+    const known = this.chains.get(deviceId);
+    // The chain in memory when it is current, without an await (this runs for every batch).
+    const chain = known && !known.stale ? known : await this.chainOf(deviceId);
     if (!chain)
       return decided(this.reject(deviceId, 'unknown-device', `device ${deviceId} vanished`));
     const seq = batch.seq;
@@ -384,7 +386,8 @@ export class BatchIngestor {
       // Batches of the drain already reported `held`; their failures surface on resend.
       for (const p of (await this.drain(deviceId, chain)).values()) p.catch(() => undefined);
     }
-    return { outcome: queued.then((o) => withFlags(o, flags)) };
+    // Without flags the outcome is already final: no promise and object more per batch.
+    return { outcome: flags.length === 0 ? queued : queued.then((o) => withFlags(o, flags)) };
   }
 
   /**
@@ -414,8 +417,10 @@ export class BatchIngestor {
     const done = () => {
       if (chain.inFlight.get(seq) === committed) chain.inFlight.delete(seq);
     };
+    // A plain callback, not an async one: then() adopts the promise a refusal returns, and
+    // accepted batches (nearly all) skip an async function's promise.
     return committed.then(
-      async (r): Promise<IngestOutcome> => {
+      (r): IngestOutcome | Promise<IngestOutcome> => {
         done();
         if (!r.ok) {
           chain.stale = true;
@@ -551,11 +556,12 @@ export class BatchIngestor {
   private serialised<T>(deviceId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(deviceId) ?? Promise.resolve();
     const run = prev.then(fn, fn);
-    const settled = run.catch(() => undefined);
-    this.locks.set(deviceId, settled);
-    void settled.then(() => {
+    // Settles either way, then drops the lock unless a later call took it.
+    const release = (): void => {
       if (this.locks.get(deviceId) === settled) this.locks.delete(deviceId);
-    });
+    };
+    const settled: Promise<void> = run.then(release, release);
+    this.locks.set(deviceId, settled);
     return run;
   }
 }
