@@ -9,12 +9,7 @@ import {
 import { BatchGroupWriter, type BatchGroupWriterOptions } from './batch-group-writer.js';
 import type { IngestRejectionCode } from './rejections.js';
 import type { VerifierPool } from './verifier-pool.js';
-import {
-  toAcceptedBatch,
-  toVerifiedBatch,
-  verifiedParts,
-  type VerifiedBatch,
-} from './verified-batch.js';
+import { toAcceptedBatch, toVerifiedBatch, type VerifiedBatch } from './verified-batch.js';
 
 export interface AcceptedBatchInfo {
   readonly deviceId: string;
@@ -326,11 +321,13 @@ export class BatchIngestor {
     signedBy?: Uint8Array,
   ): Promise<Decision> {
     const store = this.o.store;
-    const chain = await this.chainOf(deviceId);
+    const known = this.chains.get(deviceId);
+    // The chain in memory when it is current, without an await (this runs for every batch).
+    const chain = known && !known.stale ? known : await this.chainOf(deviceId);
     if (!chain)
       return decided(this.reject(deviceId, 'unknown-device', `device ${deviceId} vanished`));
     const seq = batch.seq;
-    const { hash } = verifiedParts(batch);
+    const hash = batch.hash;
     const receivedAt = batch.receivedAt;
 
     if (seq < chain.nextSeq) {
@@ -389,7 +386,8 @@ export class BatchIngestor {
       // Batches of the drain already reported `held`; their failures surface on resend.
       for (const p of (await this.drain(deviceId, chain)).values()) p.catch(() => undefined);
     }
-    return { outcome: queued.then((o) => withFlags(o, flags)) };
+    // Without flags the outcome is already final: no promise and object more per batch.
+    return { outcome: flags.length === 0 ? queued : queued.then((o) => withFlags(o, flags)) };
   }
 
   /**
@@ -406,22 +404,23 @@ export class BatchIngestor {
     wasHeld: boolean,
     signedBy?: Uint8Array,
   ): Promise<IngestOutcome> | undefined {
-    const parts = verifiedParts(batch);
     const seq = batch.seq;
     const expectedPrev = seq === 0 ? ZERO_HASH : chain.headHash;
-    if (!eq(parts.prev, expectedPrev)) return undefined;
+    if (!eq(batch.prev, expectedPrev)) return undefined;
     const committed = this.writer.add(toAcceptedBatch(batch, bytes, chain.vin, wasHeld, signedBy));
     chain.inFlight.set(seq, committed);
     chain.nextSeq = seq + 1;
-    chain.headHash = parts.hash;
+    chain.headHash = batch.hash;
     if (wasHeld) chain.held.delete(seq);
     chain.drops.delete(seq);
     if (batch.declaredDrops.length > 0) this.noteDrops(chain, batch.declaredDrops);
     const done = () => {
       if (chain.inFlight.get(seq) === committed) chain.inFlight.delete(seq);
     };
+    // A plain callback, not an async one: then() adopts the promise a refusal returns, and
+    // accepted batches (nearly all) skip an async function's promise.
     return committed.then(
-      async (r): Promise<IngestOutcome> => {
+      (r): IngestOutcome | Promise<IngestOutcome> => {
         done();
         if (!r.ok) {
           chain.stale = true;
@@ -439,7 +438,7 @@ export class BatchIngestor {
         this.o.onAccepted?.({
           deviceId,
           seq,
-          hash: parts.hash,
+          hash: batch.hash,
           leafIndex: r.leafIndex,
           receivedAt: batch.receivedAt,
           kind: batch.kind,
@@ -557,11 +556,12 @@ export class BatchIngestor {
   private serialised<T>(deviceId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(deviceId) ?? Promise.resolve();
     const run = prev.then(fn, fn);
-    const settled = run.catch(() => undefined);
-    this.locks.set(deviceId, settled);
-    void settled.then(() => {
+    // Settles either way, then drops the lock unless a later call took it.
+    const release = (): void => {
       if (this.locks.get(deviceId) === settled) this.locks.delete(deviceId);
-    });
+    };
+    const settled: Promise<void> = run.then(release, release);
+    this.locks.set(deviceId, settled);
     return run;
   }
 }

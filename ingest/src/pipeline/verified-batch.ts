@@ -4,9 +4,9 @@ import type { AcceptedBatch } from '../storage/ingest-store.js';
 /**
  * What the main thread needs of a verified batch, made where it was verified (a worker): the
  * log entry already encoded and hashed, the batch's time span and sample count. Samples are
- * not copied out: the store keeps the evidence bytes and reads samples from them. The binary
- * parts are one byte range, which the worker packs with other batches' into one buffer moved
- * (transferred) to the main thread instead of cloned; what is left to clone is a few strings
+ * not copied out: the store keeps the evidence bytes and reads samples from them. The worker
+ * packs the byte fields of many batches into one buffer moved (transferred) to the main thread
+ * instead of cloned, where they arrive as views into it; what is left to clone is a few strings
  * and numbers.
  */
 export interface VerifiedBatch {
@@ -21,25 +21,62 @@ export interface VerifiedBatch {
   readonly sampleCount: number;
   readonly events: AcceptedBatch['events'];
   readonly declaredDrops: AcceptedBatch['declaredDrops'];
-  /** hash ‖ prev ‖ leafHash (32 bytes each) ‖ log entry. */
-  readonly binary: Uint8Array;
+  /** SHA-256 of the batch's bytes as received. */
+  readonly hash: Uint8Array;
+  readonly prev: Uint8Array;
+  /** The log entry's RFC 9162 leaf hash. */
+  readonly leafHash: Uint8Array;
+  readonly logEntry: Uint8Array;
 }
 
-/** Views into a VerifiedBatch's buffer (no copy). */
-export function verifiedParts(v: VerifiedBatch): {
-  hash: Uint8Array;
-  prev: Uint8Array;
-  leafHash: Uint8Array;
-  logEntry: Uint8Array;
-} {
-  const b = v.binary;
+/** The byte fields of a VerifiedBatch, which travel packed (VerifiedBatchBytes). */
+export type VerifiedBatchBytes = 'hash' | 'prev' | 'leafHash' | 'logEntry';
+
+/** Bytes `packVerifiedBytes` writes for `v`. */
+export const packedLength = (v: Pick<VerifiedBatch, 'logEntry'>): number => 96 + v.logEntry.length;
+
+/** Writes hash ‖ prev ‖ leafHash (32 bytes each) ‖ log entry at `at` in `out`. */
+export function packVerifiedBytes(
+  v: Pick<VerifiedBatch, VerifiedBatchBytes>,
+  out: Uint8Array,
+  at: number,
+): void {
+  out.set(v.hash, at);
+  out.set(v.prev, at + 32);
+  out.set(v.leafHash, at + 64);
+  out.set(v.logEntry, at + 96);
+}
+
+/**
+ * The VerifiedBatch of `fields` whose byte fields `packVerifiedBytes` wrote at `at` in
+ * `packed`, as views (no copy). Spelled out field by field: this runs for every batch.
+ */
+export function unpackVerifiedBatch(
+  fields: Omit<VerifiedBatch, VerifiedBatchBytes>,
+  packed: Uint8Array,
+  at: number,
+  length: number,
+): VerifiedBatch {
   return {
-    hash: b.subarray(0, 32),
-    prev: b.subarray(32, 64),
-    leafHash: b.subarray(64, 96),
-    logEntry: b.subarray(96),
+    deviceId: fields.deviceId,
+    seq: fields.seq,
+    vin: fields.vin,
+    kind: fields.kind,
+    start: fields.start,
+    end: fields.end,
+    receivedAt: fields.receivedAt,
+    sampleCount: fields.sampleCount,
+    events: fields.events,
+    declaredDrops: fields.declaredDrops,
+    hash: packed.subarray(at, at + 32),
+    prev: packed.subarray(at + 32, at + 64),
+    leafHash: packed.subarray(at + 64, at + 96),
+    logEntry: packed.subarray(at + 96, at + length),
   };
 }
+
+const NO_EVENTS: VerifiedBatch['events'] = [];
+const NO_DROPS: VerifiedBatch['declaredDrops'] = [];
 
 /**
  * Builds the VerifiedBatch of a payload that passed verification (pure; the caller verified).
@@ -58,12 +95,6 @@ export function toVerifiedBatch(
     batchHash: hash,
     receivedAt,
   });
-  const binary = new Uint8Array(96 + logEntry.length);
-  binary.set(hash, 0);
-  binary.set(payload.prev, 32);
-  binary.set(leafHash(logEntry), 64);
-  binary.set(logEntry, 96);
-
   let end = payload.start;
   let sampleCount = 0;
   for (const c of payload.signals) {
@@ -83,22 +114,31 @@ export function toVerifiedBatch(
     end,
     receivedAt,
     sampleCount,
-    events: payload.events.map((e) => ({
-      type: e.type,
-      priority: e.priority,
-      start: e.start,
-      end: e.end,
-      data: e.trace ? { ...e.data, traceId: e.trace.id } : e.data,
-    })),
-    declaredDrops: payload.dropped.map((d) => ({
-      seq: d.seq,
-      // A copy: the decoder's may view the whole message buffer, which cloning would copy.
-      hash: d.hash.slice(),
-      sampleCount: d.samples,
-      firstTime: d.start,
-      lastTime: d.end,
-    })),
-    binary,
+    events:
+      payload.events.length === 0
+        ? NO_EVENTS
+        : payload.events.map((e) => ({
+            type: e.type,
+            priority: e.priority,
+            start: e.start,
+            end: e.end,
+            data: e.trace ? { ...e.data, traceId: e.trace.id } : e.data,
+          })),
+    declaredDrops:
+      payload.dropped.length === 0
+        ? NO_DROPS
+        : payload.dropped.map((d) => ({
+            seq: d.seq,
+            // A copy: the decoder's may view the whole message buffer, which cloning would copy.
+            hash: d.hash.slice(),
+            sampleCount: d.samples,
+            firstTime: d.start,
+            lastTime: d.end,
+          })),
+    hash,
+    prev: payload.prev,
+    leafHash: leafHash(logEntry),
+    logEntry,
   };
 }
 
@@ -110,11 +150,10 @@ export function toAcceptedBatch(
   wasHeld: boolean,
   signedBy?: Uint8Array,
 ): AcceptedBatch {
-  const p = verifiedParts(v);
   return {
     deviceId: v.deviceId,
     seq: v.seq,
-    hash: p.hash,
+    hash: v.hash,
     bytes,
     vin: v.vin ?? deviceVin,
     kind: v.kind,
@@ -124,8 +163,8 @@ export function toAcceptedBatch(
     sampleCount: v.sampleCount,
     events: v.events,
     declaredDrops: v.declaredDrops,
-    logEntry: p.logEntry,
-    leafHash: p.leafHash,
+    logEntry: v.logEntry,
+    leafHash: v.leafHash,
     wasHeld,
     ...(signedBy ? { signedBy } : {}),
   };

@@ -1,6 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { VerifiedBatch } from './verified-batch.js';
+import {
+  unpackVerifiedBatch,
+  type VerifiedBatch,
+  type VerifiedBatchBytes,
+} from './verified-batch.js';
 
 /**
  * Requests for one worker, several per message: each message costs both threads far more
@@ -23,23 +27,23 @@ export interface VerifyRequests {
   readonly bytes: Uint8Array;
 }
 
-/** A batch that verified, without its binary part (in the message's `binary`). */
-type VerifiedFields = Omit<VerifiedBatch, 'binary'>;
+/** A batch that verified, without its byte fields (packed in the message's `packed`). */
+export type VerifiedFields = Omit<VerifiedBatch, VerifiedBatchBytes>;
 
-/** Answers of one worker, several per message, binary parts packed in one buffer. */
+/** Answers of one worker, several per message, byte fields packed in one buffer. */
 export interface VerifyResponses {
   readonly results: readonly (
     | {
         readonly id: number;
         readonly ok: true;
         readonly batch: VerifiedFields;
-        /** Where the batch's `binary` lies in the message's `binary`. */
+        /** Where the batch's byte fields lie in `packed` (packVerifiedBytes). */
         readonly at: number;
         readonly length: number;
       }
     | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string }
   )[];
-  readonly binary: Uint8Array;
+  readonly packed: Uint8Array;
 }
 
 export type VerifyResult =
@@ -181,8 +185,7 @@ export class VerifierPool {
       this.pending.delete(r.id);
       if (!resolve) continue;
       if (r.ok) {
-        const binary = res.binary.subarray(r.at, r.at + r.length);
-        resolve({ ok: true, batch: { ...r.batch, binary } });
+        resolve({ ok: true, batch: unpackVerifiedBatch(r.batch, res.packed, r.at, r.length) });
       } else {
         resolve({ ok: false, code: r.code, message: r.message });
       }

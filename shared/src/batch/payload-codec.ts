@@ -171,6 +171,8 @@ interface KeyTable {
   readonly required: readonly (readonly [string, number])[];
 }
 // Derived once per key table: record() runs for every column and event of every batch.
+const NONE: readonly number[] = [];
+const COLUMN_OPTIONAL: readonly number[] = [COLUMN_KEY.exponent];
 const keyTables = new Map<Readonly<Record<string, number>>, KeyTable>();
 
 function keyTableOf(keys: Readonly<Record<string, number>>, optional: readonly number[]): KeyTable {
@@ -185,21 +187,32 @@ function keyTableOf(keys: Readonly<Record<string, number>>, optional: readonly n
   return t;
 }
 
-/** Reads an integer-keyed map whose keys must all be in `keys`; `optional` keys may be absent. */
+const indexed = (path: string, index: number | undefined) =>
+  index === undefined ? path : `${path}[${index}]`;
+
+/**
+ * Reads an integer-keyed map whose keys must all be in `keys`; `optional` keys may be absent.
+ * `path` is the field's path, `[index]` appended when given (built only on failure).
+ */
 function record(
   v: CborValue | undefined,
   path: string,
   keys: Readonly<Record<string, number>>,
-  optional: readonly number[] = [],
+  optional: readonly number[] = NONE,
+  index?: number,
 ): ReadonlyMap<CborKey, CborValue> {
-  if (!(v instanceof Map)) fail(path, 'expected a map');
+  if (!(v instanceof Map)) fail(indexed(path, index), 'expected a map');
   const m = v as ReadonlyMap<CborKey, CborValue>;
   const table = keyTableOf(keys, optional);
   for (const k of m.keys()) {
     if (typeof k !== 'number' || !table.allowed.has(k))
-      fail(path, `unknown key ${JSON.stringify(typeof k === 'bigint' ? String(k) : k)}`);
+      fail(
+        indexed(path, index),
+        `unknown key ${JSON.stringify(typeof k === 'bigint' ? String(k) : k)}`,
+      );
   }
-  for (const [name, k] of table.required) if (!m.has(k)) fail(`${path}.${name}`, 'missing');
+  for (const [name, k] of table.required)
+    if (!m.has(k)) fail(`${indexed(path, index)}.${name}`, 'missing');
   return m;
 }
 
@@ -215,6 +228,14 @@ function int(v: CborValue | undefined, path: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || Object.is(v, -0))
     fail(path, 'expected an integer within ±2^53');
   return v;
+}
+
+/**
+ * Whether `v` is text of at most `maxBytes` UTF-8 bytes, without allocating: a string has at
+ * most 3 UTF-8 bytes per UTF-16 unit, so only long ones are measured.
+ */
+function isText(v: CborValue | undefined, maxBytes: number): v is string {
+  return typeof v === 'string' && (v.length * 3 <= maxBytes || utf8Length(v) <= maxBytes);
 }
 
 function text(v: CborValue | undefined, path: string, maxBytes = MAX_TEXT_BYTES): string {
@@ -271,62 +292,85 @@ function parseClock(v: CborValue | undefined): BatchClock {
   };
 }
 
+/** The path of column `i`'s field, built only on failure: columns are parsed for every batch. */
+const at = (i: number, field: string) => `signals[${i}].${field}`;
+
 function parseColumn(v: CborValue, i: number, start: number): SignalColumn {
-  const path = `signals[${i}]`;
-  const m = record(v, path, COLUMN_KEY, [COLUMN_KEY.exponent]);
-  const name = nonEmptyText(m.get(COLUMN_KEY.name), `${path}.name`, MAX_NAME_BYTES);
+  const m = record(v, 'signals', COLUMN_KEY, COLUMN_OPTIONAL, i);
+  const nameValue = m.get(COLUMN_KEY.name);
+  if (
+    !isText(nameValue, MAX_NAME_BYTES) ||
+    nameValue.length === 0 ||
+    hasControlCharacter(nameValue)
+  )
+    nonEmptyText(nameValue, at(i, 'name'), MAX_NAME_BYTES);
+  const name = nameValue as string;
   // VSS enumerations and strings (a gear, a fix quality, a DTC list) have no unit: '' is valid.
-  const unit = text(m.get(COLUMN_KEY.unit), `${path}.unit`, MAX_UNIT_BYTES);
-  if (hasControlCharacter(unit)) fail(`${path}.unit`, 'expected text without control characters');
-  // Hot loops (hundreds of values per column): check inline, build the path only on failure.
-  const rawDeltas = list(m.get(COLUMN_KEY.timeDeltas), `${path}.timeDeltas`);
-  let time = start;
+  const unitValue = m.get(COLUMN_KEY.unit);
+  if (!isText(unitValue, MAX_UNIT_BYTES)) text(unitValue, at(i, 'unit'), MAX_UNIT_BYTES);
+  const unit = unitValue as string;
+  if (hasControlCharacter(unit)) fail(at(i, 'unit'), 'expected text without control characters');
+  const deltasValue = m.get(COLUMN_KEY.timeDeltas);
+  if (!Array.isArray(deltasValue)) fail(at(i, 'timeDeltas'), 'expected an array');
+  const rawDeltas = deltasValue as readonly CborValue[];
+  let span = 0;
   for (let j = 0; j < rawDeltas.length; j++) {
     const d = rawDeltas[j];
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0 || Object.is(d, -0))
-      uint(d, `${path}.timeDeltas[${j}]`);
-    time += d as number;
-    if (!Number.isSafeInteger(time)) fail(`${path}.timeDeltas[${j}]`, 'time beyond 2^53 ms');
+      uint(d, at(i, `timeDeltas[${j}]`));
+    span += d as number;
+  }
+  // Deltas are unsigned, so times only grow: when the last is safe, all are.
+  if (!Number.isSafeInteger(start + span)) {
+    let time = start;
+    for (let j = 0; j < rawDeltas.length; j++) {
+      time += rawDeltas[j] as number;
+      if (!Number.isSafeInteger(time)) fail(at(i, `timeDeltas[${j}]`), 'time beyond 2^53 ms');
+    }
   }
   const timeDeltas = rawDeltas as readonly number[];
-  if (timeDeltas.length === 0) fail(`${path}.timeDeltas`, 'a column holds at least one sample');
-  const raw = list(m.get(COLUMN_KEY.values), `${path}.values`);
+  if (timeDeltas.length === 0) fail(at(i, 'timeDeltas'), 'a column holds at least one sample');
+  const valuesValue = m.get(COLUMN_KEY.values);
+  if (!Array.isArray(valuesValue)) fail(at(i, 'values'), 'expected an array');
+  const raw = valuesValue as readonly CborValue[];
   if (raw.length !== timeDeltas.length)
-    fail(`${path}.values`, `has ${raw.length} values for ${timeDeltas.length} times`);
+    fail(at(i, 'values'), `has ${raw.length} values for ${timeDeltas.length} times`);
   const type = m.get(COLUMN_KEY.type);
   const exponent = m.get(COLUMN_KEY.exponent);
   if (type !== COLUMN_TYPE.scaled && exponent !== undefined)
-    fail(`${path}.exponent`, 'only scaled columns have one');
-  const each = (ok: (x: CborValue | undefined) => boolean, what: string): void => {
-    for (let j = 0; j < raw.length; j++) if (!ok(raw[j])) fail(`${path}.values[${j}]`, what);
-  };
+    fail(at(i, 'exponent'), 'only scaled columns have one');
   let values: ColumnValues;
   switch (type) {
     case COLUMN_TYPE.scaled: {
-      const e = int(exponent, `${path}.exponent`);
+      const e = exponent as number;
+      if (typeof e !== 'number' || !Number.isSafeInteger(e) || Object.is(e, -0))
+        int(exponent, at(i, 'exponent'));
       if (e < MIN_EXPONENT || e > MAX_EXPONENT)
-        fail(`${path}.exponent`, `expected ${MIN_EXPONENT}..${MAX_EXPONENT}`);
-      each(
-        (x) => typeof x === 'number' && Number.isSafeInteger(x) && !Object.is(x, -0),
-        'expected an integer within ±2^53',
-      );
+        fail(at(i, 'exponent'), `expected ${MIN_EXPONENT}..${MAX_EXPONENT}`);
+      for (let j = 0; j < raw.length; j++) {
+        const x = raw[j];
+        if (typeof x !== 'number' || !Number.isSafeInteger(x) || Object.is(x, -0))
+          fail(at(i, `values[${j}]`), 'expected an integer within ±2^53');
+      }
       values = { type: 'scaled', exponent: e, integers: raw as readonly number[] };
       break;
     }
     case COLUMN_TYPE.float:
-      each((x) => typeof x === 'number', 'expected a number');
+      for (let j = 0; j < raw.length; j++)
+        if (typeof raw[j] !== 'number') fail(at(i, `values[${j}]`), 'expected a number');
       values = { type: 'float', numbers: raw as readonly number[] };
       break;
     case COLUMN_TYPE.string:
-      for (let j = 0; j < raw.length; j++) text(raw[j], `${path}.values[${j}]`);
+      for (let j = 0; j < raw.length; j++) text(raw[j], at(i, `values[${j}]`));
       values = { type: 'string', strings: raw as readonly string[] };
       break;
     case COLUMN_TYPE.boolean:
-      each((x) => typeof x === 'boolean', 'expected a boolean');
+      for (let j = 0; j < raw.length; j++)
+        if (typeof raw[j] !== 'boolean') fail(at(i, `values[${j}]`), 'expected a boolean');
       values = { type: 'boolean', booleans: raw as readonly boolean[] };
       break;
     default:
-      fail(`${path}.type`, 'expected 0 (scaled), 1 (float), 2 (string) or 3 (boolean)');
+      fail(at(i, 'type'), 'expected 0 (scaled), 1 (float), 2 (string) or 3 (boolean)');
   }
   return { name, unit, timeDeltas, values };
 }
@@ -380,6 +424,21 @@ function parseDropped(v: CborValue, i: number): DroppedBatch {
   return d;
 }
 
+/**
+ * VINs that passed `isBatchVin`: a device sends its one VIN in every batch, and checking it
+ * (check digit, region, model years) costs more than the rest of the header. Cleared when full.
+ */
+const batchVins = new Set<string>();
+
+/** A valid upper-case VIN, as a batch must carry it. */
+function isBatchVin(vin: string): boolean {
+  if (batchVins.has(vin)) return true;
+  if (!(isValidVin(vin) && vin === vin.toUpperCase())) return false;
+  if (batchVins.size >= 4096) batchVins.clear();
+  batchVins.add(vin);
+  return true;
+}
+
 /** Parses a decoded payload; throws WireFormatError `bad-version` or `bad-field` naming the field. */
 export function payloadFromCbor(value: CborValue): BatchPayload {
   if (!(value instanceof Map)) fail('payload', 'expected a map');
@@ -395,20 +454,19 @@ export function payloadFromCbor(value: CborValue): BatchPayload {
   const prev = bytes(m.get(PAYLOAD_KEY.prev), 'prev', 32);
   if (seq === 0 && prev.some((b) => b !== 0)) fail('prev', 'must be 32 zero bytes at seq 0');
   const vinValue = m.get(PAYLOAD_KEY.vin);
-  if (
-    vinValue !== null &&
-    !(typeof vinValue === 'string' && isValidVin(vinValue) && vinValue === vinValue.toUpperCase())
-  ) {
+  if (vinValue !== null && !(typeof vinValue === 'string' && isBatchVin(vinValue))) {
     fail('vin', 'expected null or a valid upper-case 17-character VIN');
   }
   const start = uint(m.get(PAYLOAD_KEY.start), 'start');
   const signals = list(m.get(PAYLOAD_KEY.signals), 'signals').map((c, i) =>
     parseColumn(c, i, start),
   );
-  const names = new Set<string>();
-  for (const c of signals) {
-    if (names.has(c.name)) fail('signals', `column ${c.name} appears twice`);
-    names.add(c.name);
+  if (signals.length > 1) {
+    const names = new Set<string>();
+    for (const c of signals) {
+      if (names.has(c.name)) fail('signals', `column ${c.name} appears twice`);
+      names.add(c.name);
+    }
   }
   return {
     version: BATCH_FORMAT_VERSION,

@@ -57,6 +57,7 @@ export interface BatchHeader {
   readonly kid: Uint8Array;
 }
 
+/** A decoded batch; `protectedBytes`, `payloadBytes` and `signature` are views into `bytes`. */
 export interface DecodedBatch {
   /** The COSE bytes exactly as received: store these, hash these. */
   readonly bytes: Uint8Array;
@@ -219,6 +220,9 @@ export function decodeBatch(bytes: Uint8Array): Verdict<DecodedBatch> {
   return verdictOf(() => parseBatch(bytes));
 }
 
+const ES256K_PROTECTED: ReadonlyMap<CborKey, CborValue> = new Map([[COSE_HEADER.alg, ES256K.id]]);
+const NO_HEADERS: ReadonlyMap<CborKey, CborValue> = new Map();
+
 /**
  * Decodes and verifies a batch with the device's public key (SEC1 bytes, or a KeyObject from
  * `secp256k1PublicKeyObject`, faster when reused). The kid must be the device id (`bad-kid`)
@@ -248,8 +252,9 @@ export function verifyBatch(
     checkCoseSign1Signature(
       {
         protectedBytes: batch.protectedBytes,
-        protectedHeader: new Map<CborKey, CborValue>([[COSE_HEADER.alg, batch.header.alg]]),
-        unprotectedHeader: new Map(),
+        // parseBatch admitted only this header's alg and an empty unprotected header.
+        protectedHeader: ES256K_PROTECTED,
+        unprotectedHeader: NO_HEADERS,
         payload: batch.payloadBytes,
         signature: batch.signature,
         tagged: true,

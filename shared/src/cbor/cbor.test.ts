@@ -221,6 +221,27 @@ describe('CBOR: strict decoding of hostile input', () => {
     expect(keys).toEqual([10, 100, -1, 'a']);
   });
 
+  it('decodes short ASCII text right even when two strings share a cache slot', () => {
+    // These two collide under the 32-bit FNV-1a hash the decoder keys short strings by.
+    for (const [a, b] of [
+      ['Vehicle.Signal1pvu', 'Vehicle.Signalg3ea'],
+      ['Vehicle.Signalg3ea', 'Vehicle.Signal1pvu'],
+    ] as const) {
+      expect(decodeCbor(encodeCbor([a, b, a, b]))).toEqual([a, b, a, b]);
+    }
+  });
+
+  it('copies byte strings out of the input unless views are asked for', () => {
+    const bytes = encodeCbor([new Uint8Array([1, 2, 3])]);
+    const copied = (decodeCbor(bytes) as Uint8Array[])[0] as Uint8Array;
+    const viewed = (decodeCbor(bytes, { byteStringViews: true }) as Uint8Array[])[0] as Uint8Array;
+    expect(copied.buffer).not.toBe(bytes.buffer);
+    expect(viewed.buffer).toBe(bytes.buffer);
+    bytes[bytes.length - 1] = 9;
+    expect([...copied]).toEqual([1, 2, 3]);
+    expect([...viewed]).toEqual([1, 2, 9]);
+  });
+
   it('checks the size before reading a byte', () => {
     const big = new Uint8Array(300 * 1024); // all zero bytes: not even valid as one item
     expect(codeOf(() => decodeCbor(big))).toBe('too-large');
@@ -267,6 +288,18 @@ describe('CBOR: encoder', () => {
 
   it('encodes plain records as text-keyed maps, sorted', () => {
     expect(hex(encodeCbor({ b: 1, a: 2 }))).toBe('a2616102616201');
+  });
+
+  it('encodes a map the same whatever order its small integer keys were inserted in', () => {
+    const entries: [CborKey, CborValue][] = [
+      [0, 'batch'],
+      [1, new Uint8Array([1, 2])],
+      [4, [1, 2]],
+      [23, new Map<CborKey, CborValue>([[2, null]])],
+    ];
+    const sorted = hex(encodeCbor(new Map(entries)));
+    expect(sorted).toBe('a400656261746368014201020482010217a102f6');
+    expect(hex(encodeCbor(new Map([...entries].reverse())))).toBe(sorted);
   });
 });
 

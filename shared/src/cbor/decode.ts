@@ -15,6 +15,13 @@ export interface CborDecodeOptions {
    * keys in strictly increasing bytewise order. Violations give `not-deterministic`.
    */
   readonly deterministic?: boolean;
+  /**
+   * Return byte strings as views into `bytes` instead of copies: no allocation per byte
+   * string, but each view keeps all of `bytes` alive and sees any later change to it. For
+   * callers that hold on to `bytes` anyway (a COSE message's parts are parts of the message).
+   * Default false.
+   */
+  readonly byteStringViews?: boolean;
 }
 
 export const DEFAULT_MAX_BYTES = 256 * 1024;
@@ -23,7 +30,8 @@ export const DEFAULT_MAX_BYTES = 256 * 1024;
  * Strict decoder for untrusted bytes. Checks the size first, then reads exactly one data item
  * and refuses trailing bytes, indefinite lengths, duplicate map keys, map keys other than
  * integers and text, invalid UTF-8, simple values other than false/true/null, and any length
- * that cannot fit in the remaining input. Byte strings are copied out of `bytes`.
+ * that cannot fit in the remaining input. Byte strings are copied out of `bytes` unless
+ * `byteStringViews` is set.
  *
  * Throws only `WireFormatError` (`too-large`, `bad-cbor`, `not-deterministic`, `over-limit`;
  * `bad-input` when `bytes` is not a Uint8Array). It is the parsing primitive: the COSE and batch
@@ -46,6 +54,7 @@ export function decodeCbor(bytes: Uint8Array, options: CborDecodeOptions = {}): 
     maxItems: options.maxItems ?? maxBytes,
     maxDepth: options.maxDepth ?? 32,
     deterministic: options.deterministic ?? false,
+    byteStringViews: options.byteStringViews ?? false,
   };
   const value = readItem(reader, 0);
   if (reader.pos !== bytes.length) {
@@ -65,9 +74,39 @@ interface Reader {
   readonly maxItems: number;
   readonly maxDepth: number;
   readonly deterministic: boolean;
+  readonly byteStringViews: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Short ASCII strings seen before, by a hash of their bytes. Batches repeat the same signal
+ * names and units every second, so this returns an existing string instead of making one (a
+ * string per name and unit per batch is a good part of the garbage a batch leaves). Cleared
+ * when full, so it holds at most the last few thousand distinct strings.
+ */
+const asciiStrings = new Map<number, string>();
+const MAX_ASCII_STRINGS = 4096;
+
+/** `bytes[start..end)` as a string when every byte is ASCII, else undefined. */
+function shortAscii(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i] as number;
+    if (c >= 0x80) return undefined;
+    hash = Math.imul(hash ^ c, 0x01000193);
+  }
+  const known = asciiStrings.get(hash);
+  if (known !== undefined && known.length === end - start) {
+    let i = 0;
+    while (i < known.length && known.charCodeAt(i) === bytes[start + i]) i++;
+    if (i === known.length) return known;
+  }
+  const made = String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  if (asciiStrings.size >= MAX_ASCII_STRINGS) asciiStrings.clear();
+  asciiStrings.set(hash, made);
+  return made;
+}
 
 function need(r: Reader, n: number): void {
   if (n > r.bytes.length - r.pos) {
@@ -154,24 +193,17 @@ function readItem(r: Reader, depth: number): CborValue {
     }
     case 2: {
       const len = readLength(r, info, at, 1);
-      const out = r.bytes.slice(r.pos, r.pos + len);
+      const start = r.pos;
       r.pos += len;
-      return out;
+      return r.byteStringViews ? r.bytes.subarray(start, r.pos) : r.bytes.slice(start, r.pos);
     }
     case 3: {
       const len = readLength(r, info, at, 1);
       const start = r.pos;
       r.pos += len;
       if (len <= 64) {
-        // ASCII fast path: VSS names, units and labels are short ASCII strings.
-        let ascii = '';
-        let i = start;
-        for (; i < r.pos; i++) {
-          const c = r.bytes[i] as number;
-          if (c >= 0x80) break;
-          ascii += String.fromCharCode(c);
-        }
-        if (i === r.pos) return ascii;
+        const ascii = shortAscii(r.bytes, start, r.pos);
+        if (ascii !== undefined) return ascii;
       }
       const raw = r.bytes.subarray(start, r.pos);
       try {

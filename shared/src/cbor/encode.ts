@@ -151,10 +151,13 @@ function writeItem(out: ByteWriter, v: CborValue, path: string, depth: number): 
   } else if (Array.isArray(v)) {
     const list = v as readonly CborValue[];
     out.head(4, list.length);
-    for (let i = 0; i < list.length; i++)
-      writeItem(out, list[i] as CborValue, `${path}[${i}]`, depth + 1);
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i] as CborValue;
+      writeItem(out, item, isLeaf(item) ? path : `${path}[${i}]`, depth + 1);
+    }
   } else if (v instanceof Map) {
-    writeMap(out, [...(v as Map<CborKey, CborValue>).entries()], path, depth);
+    const map = v as Map<CborKey, CborValue>;
+    if (!writeSmallKeyMap(out, map, path, depth)) writeMap(out, [...map.entries()], path, depth);
   } else if (v instanceof CborTag) {
     if (
       typeof v.tag === 'number'
@@ -179,6 +182,47 @@ function writeItem(out: ByteWriter, v: CborValue, path: string, depth: number): 
     }
     writeMap(out, Object.entries(v), path, depth);
   }
+}
+
+/**
+ * Values that always encode (so their path is never reported): their items need no path of
+ * their own, which saves building a string per array item and map entry.
+ */
+function isLeaf(v: CborValue): boolean {
+  const t = typeof v;
+  return (
+    t === 'number' || t === 'string' || t === 'boolean' || v === null || v instanceof Uint8Array
+  );
+}
+
+/**
+ * A map whose keys are integers 0 to 23 inserted in increasing order, as every map of the wire
+ * format is: each key encodes as the one byte of its value, so that order is already the
+ * bytewise order of their encodings and nothing needs sorting. Returns false, having written
+ * nothing, for any other map.
+ */
+function writeSmallKeyMap(
+  out: ByteWriter,
+  map: ReadonlyMap<CborKey, CborValue>,
+  path: string,
+  depth: number,
+): boolean {
+  let previous = -1;
+  for (const k of map.keys()) {
+    if (typeof k !== 'number' || !Number.isInteger(k) || k <= previous || k > 23) return false;
+    previous = k;
+  }
+  out.head(5, map.size);
+  // By key, not entries: an entry is an array allocated per key.
+  for (const k of map.keys()) {
+    const value = map.get(k);
+    if (value === undefined) {
+      throw new WireFormatError('bad-input', `${path}.${String(k)}: undefined is not a CBOR value`);
+    }
+    out.byte(k as number);
+    writeItem(out, value, isLeaf(value) ? path : `${path}.${String(k)}`, depth + 1);
+  }
+  return true;
 }
 
 function writeMap(

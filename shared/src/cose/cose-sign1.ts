@@ -6,7 +6,7 @@
  * group's published vectors).
  */
 import type { KeyObject } from 'node:crypto';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { hexToBytes } from '@noble/hashes/utils.js';
 import { isEcPublicKey, verifyEcdsaSha256 } from '../crypto/backend.js';
 import { DEFAULT_MAX_BYTES, decodeCbor } from '../cbor/decode.js';
 import { encodeCbor } from '../cbor/encode.js';
@@ -44,6 +44,7 @@ export const ES256: CoseAlgorithm = { id: -7, name: 'ES256', namedCurve: 'prime2
 
 const SIGNATURE_BYTES = 64;
 
+/** A parsed COSE_Sign1; its byte fields are views into the message bytes, not copies. */
 export interface CoseSign1 {
   /** The protected header exactly as received (the serialized map inside the bstr). */
   readonly protectedBytes: Uint8Array;
@@ -84,22 +85,56 @@ export function coseSigStructure(
     if (!(v instanceof Uint8Array))
       throw new WireFormatError('bad-input', `${field}: expected a Uint8Array`);
   }
-  // Written directly into one buffer: this runs on every verify, over the whole payload.
-  const parts = [protectedBytes, externalAad, payload];
-  const heads = parts.map((p) => bstrHead(p.length));
-  const out = new Uint8Array(
+  const out = new Uint8Array(sigStructureLength(protectedBytes, payload, externalAad));
+  writeSigStructure(out, protectedBytes, payload, externalAad);
+  return out;
+}
+
+function sigStructureLength(
+  protectedBytes: Uint8Array,
+  payload: Uint8Array,
+  externalAad: Uint8Array,
+): number {
+  return (
     SIGNATURE1_PREFIX.length +
-      parts.reduce((n, p, i) => n + p.length + (heads[i] as Uint8Array).length, 0),
+    bstrHeadLength(protectedBytes.length) +
+    protectedBytes.length +
+    bstrHeadLength(externalAad.length) +
+    externalAad.length +
+    bstrHeadLength(payload.length) +
+    payload.length
   );
+}
+
+/** Writes the Sig_structure at the start of `out`, directly: this runs on every verify. */
+function writeSigStructure(
+  out: Uint8Array,
+  protectedBytes: Uint8Array,
+  payload: Uint8Array,
+  externalAad: Uint8Array,
+): void {
   out.set(SIGNATURE1_PREFIX, 0);
   let at = SIGNATURE1_PREFIX.length;
-  for (let i = 0; i < parts.length; i++) {
-    out.set(heads[i] as Uint8Array, at);
-    at += (heads[i] as Uint8Array).length;
-    out.set(parts[i] as Uint8Array, at);
-    at += (parts[i] as Uint8Array).length;
-  }
-  return out;
+  at = writeBstr(out, at, protectedBytes);
+  at = writeBstr(out, at, externalAad);
+  writeBstr(out, at, payload);
+}
+
+/**
+ * The Sig_structure for a verification, in a buffer reused from one to the next (verifying
+ * only reads it) instead of a new one per message.
+ */
+let sigScratch = new Uint8Array(4096);
+function sigStructureForVerify(
+  protectedBytes: Uint8Array,
+  payload: Uint8Array,
+  externalAad: Uint8Array,
+): Uint8Array {
+  const length = sigStructureLength(protectedBytes, payload, externalAad);
+  if (length > sigScratch.length)
+    sigScratch = new Uint8Array(Math.max(length, 2 * sigScratch.length));
+  writeSigStructure(sigScratch, protectedBytes, payload, externalAad);
+  return sigScratch.subarray(0, length);
 }
 
 /** 0x84 (array of 4) followed by the text "Signature1". */
@@ -110,18 +145,31 @@ const SIGNATURE1_PREFIX = encodeCbor([
   new Uint8Array(0),
 ]).subarray(0, 12);
 
-/** The shortest CBOR head of a byte string of `length` bytes. */
-function bstrHead(length: number): Uint8Array {
-  if (length < 24) return Uint8Array.of(0x40 | length);
-  if (length < 0x100) return Uint8Array.of(0x58, length);
-  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
-  return Uint8Array.of(
-    0x5a,
-    (length >>> 24) & 0xff,
-    (length >> 16) & 0xff,
-    (length >> 8) & 0xff,
-    length & 0xff,
-  );
+/** Bytes in the shortest CBOR head of a byte string of `length` bytes. */
+function bstrHeadLength(length: number): number {
+  return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+}
+
+/** Writes `bytes` as a CBOR byte string (shortest head) at `at`; returns the offset after it. */
+function writeBstr(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  const length = bytes.length;
+  if (length < 24) out[at++] = 0x40 | length;
+  else if (length < 0x100) {
+    out[at++] = 0x58;
+    out[at++] = length;
+  } else if (length < 0x10000) {
+    out[at++] = 0x59;
+    out[at++] = length >> 8;
+    out[at++] = length & 0xff;
+  } else {
+    out[at++] = 0x5a;
+    out[at++] = (length >>> 24) & 0xff;
+    out[at++] = (length >> 16) & 0xff;
+    out[at++] = (length >> 8) & 0xff;
+    out[at++] = length & 0xff;
+  }
+  out.set(bytes, at);
+  return at + length;
 }
 
 export interface CoseSign1Input {
@@ -166,6 +214,8 @@ export function parseCoseSign1(bytes: Uint8Array, options: CoseDecodeOptions = {
     maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
     maxDepth: 16,
     deterministic: options.deterministic ?? true,
+    // The parts are parts of the message, which the caller holds: no copies.
+    byteStringViews: true,
   });
   let body: CborValue = top;
   const tagged = top instanceof CborTag;
@@ -229,8 +279,21 @@ export function decodeCoseSign1(
   return verdictOf(() => parseCoseSign1(bytes, options));
 }
 
-function bytesToBigInt(b: Uint8Array): bigint {
-  return BigInt('0x' + (bytesToHex(b) || '0'));
+/** n/2 of each group order as 32 big-endian bytes, made once. */
+const halfOrders = new Map<bigint, Uint8Array>();
+
+/** Whether s (the second half of r‖s) is above n/2, compared bytewise (no bigint per verify). */
+function isHighS(signature: Uint8Array, order: bigint): boolean {
+  let half = halfOrders.get(order);
+  if (half === undefined) {
+    half = hexToBytes((order >> 1n).toString(16).padStart(64, '0'));
+    halfOrders.set(order, half);
+  }
+  for (let i = 0; i < 32; i++) {
+    const d = (signature[32 + i] as number) - (half[i] as number);
+    if (d !== 0) return d > 0;
+  }
+  return false;
 }
 
 /** Throws WireFormatError `bad-alg` / `bad-signature`; `bad-input` when the key does not fit the algorithm. */
@@ -262,16 +325,13 @@ export function checkCoseSign1Signature(
       `signature has ${sig.length} bytes, ${algorithm.name} has ${SIGNATURE_BYTES}`,
     );
   }
-  if (
-    algorithm.lowSOrder !== undefined &&
-    bytesToBigInt(sig.subarray(32)) > algorithm.lowSOrder >> 1n
-  ) {
+  if (algorithm.lowSOrder !== undefined && isHighS(sig, algorithm.lowSOrder)) {
     throw new WireFormatError('bad-signature', 'high-S signature (only s ≤ n/2 is accepted)');
   }
   // RFC 9052 §4.4: with no protected attributes body_protected is a zero-length bstr, even
   // when the message spelled the empty map as h'a0' (cose-wg vector sign-pass-01).
   const bodyProtected = message.protectedHeader.size === 0 ? EMPTY : message.protectedBytes;
-  const toBeSigned = coseSigStructure(bodyProtected, message.payload, externalAad);
+  const toBeSigned = sigStructureForVerify(bodyProtected, message.payload, externalAad);
   if (!verifyEcdsaSha256(publicKey, toBeSigned, sig)) {
     throw new WireFormatError(
       'bad-signature',
