@@ -1,3 +1,4 @@
 export * from './ingest-store.js';
 export * from './migrations.js';
+export * from './open-store.js';
 export * from './sqlite-store.js';

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { decodeBatch, leafHash, nodeHash, scaledToNumber } from '@enginechain/shared';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteAccessStore } from './sqlite-access-store.js';
 import { StoreError, keyForSeq } from './ingest-store.js';
 import type {
   AcceptedBatch,
@@ -14,6 +15,7 @@ import type {
   IngestStore,
   BatchLeaf,
   LogNodeId,
+  QuarantinedBatch,
   SamplePage,
   SamplePageQuery,
   StoredBatchRow,
@@ -67,14 +69,15 @@ export class SqliteIngestStore implements IngestStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    // Users and grants live beside the log they write to: same connection, same transactions.
+    this.access = new SqliteAccessStore(this.db, (entry, hash) => this.appendLeafTx(entry, hash));
   }
 
-  /**
-   * The open connection, for stores of other concerns that share this file and its
-   * transactions (users and grants live beside the log they write to).
-   */
-  get database(): Database.Database {
-    return this.db;
+  readonly access: SqliteAccessStore;
+
+  /** The connection's synchronous level (1 = NORMAL): a checkpoint's commit alone is FULL. */
+  get synchronous(): number {
+    return this.db.pragma('synchronous', { simple: true }) as number;
   }
 
   /** Schema version of the open file. */
@@ -169,44 +172,50 @@ export class SqliteIngestStore implements IngestStore {
     return (rows as Row[]).map((r) => this.toDevice(r));
   }
 
-  /**
-   * Marks an active device revoked. Synchronous so it can run inside `appendLogEntry`'s
-   * `alongside`: the status and the revocation leaf commit together or not at all.
-   */
-  revokeDeviceStatusSync(deviceId: string): 'revoked' | 'unknown-device' | 'already-revoked' {
-    const r = this.st(
-      "UPDATE devices SET status = 'revoked' WHERE device_id = ? AND status = 'active'",
-    ).run(deviceId);
-    if (r.changes === 1) return 'revoked';
-    return this.deviceRow(deviceId) ? 'already-revoked' : 'unknown-device';
+  async revokeDevice(args: {
+    deviceId: string;
+    logEntry: Uint8Array;
+  }): ReturnType<IngestStore['revokeDevice']> {
+    return this.db.transaction(() => {
+      const r = this.st(
+        "UPDATE devices SET status = 'revoked' WHERE device_id = ? AND status = 'active'",
+      ).run(args.deviceId);
+      if (r.changes !== 1)
+        return { error: this.deviceRow(args.deviceId) ? 'already-revoked' : 'unknown-device' } as const; // prettier-ignore
+      return { leafIndex: this.appendLeafTx(args.logEntry, leafHash(args.logEntry)) };
+    })();
   }
 
-  rotateDeviceKeySync(args: {
+  async rotateDeviceKey(args: {
     deviceId: string;
     publicKey: Uint8Array;
     fromSeq: number;
-    leafIndex: number;
-  }): 'rotated' | 'unknown-device' | 'revoked' | 'seq-passed' {
-    const row = this.st('SELECT status, next_seq FROM devices WHERE device_id = ?').get(
-      args.deviceId,
-    ) as Row | undefined;
-    if (!row) return 'unknown-device';
-    if (row.status !== 'active') return 'revoked';
-    const last = this.st('SELECT MAX(from_seq) AS s FROM device_keys WHERE device_id = ?').get(
-      args.deviceId,
-    ) as Row;
-    // Batches at or past next_seq may already be signed with the old key and on their way, but
-    // none is stored: a rotation may start there, never below (stored batches would change key).
-    if (args.fromSeq < (row.next_seq as number) || args.fromSeq <= ((last.s as number) ?? -1))
-      return 'seq-passed';
-    this.st(
-      'INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index) VALUES (?, ?, ?, ?)',
-    ).run(args.deviceId, args.fromSeq, buf(args.publicKey), args.leafIndex);
-    this.st('UPDATE devices SET public_key = ? WHERE device_id = ?').run(
-      buf(args.publicKey),
-      args.deviceId,
-    );
-    return 'rotated';
+    logEntry: Uint8Array;
+  }): ReturnType<IngestStore['rotateDeviceKey']> {
+    return this.db.transaction(() => {
+      const row = this.st('SELECT status, next_seq FROM devices WHERE device_id = ?').get(
+        args.deviceId,
+      ) as Row | undefined;
+      if (!row) return { error: 'unknown-device' as const };
+      if (row.status !== 'active') return { error: 'revoked' as const };
+      const last = this.st('SELECT MAX(from_seq) AS s FROM device_keys WHERE device_id = ?').get(
+        args.deviceId,
+      ) as Row;
+      // Batches at or past next_seq may already be signed with the old key and on their way,
+      // but none is stored: a rotation may start there, never below (stored batches would
+      // change key).
+      if (args.fromSeq < (row.next_seq as number) || args.fromSeq <= ((last.s as number) ?? -1))
+        return { error: 'seq-passed' as const };
+      const leafIndex = this.appendLeafTx(args.logEntry, leafHash(args.logEntry));
+      this.st(
+        'INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index) VALUES (?, ?, ?, ?)',
+      ).run(args.deviceId, args.fromSeq, buf(args.publicKey), leafIndex);
+      this.st('UPDATE devices SET public_key = ? WHERE device_id = ?').run(
+        buf(args.publicKey),
+        args.deviceId,
+      );
+      return { leafIndex };
+    })();
   }
 
   async useNonce(
@@ -482,6 +491,20 @@ export class SqliteIngestStore implements IngestStore {
     );
   }
 
+  async quarantined(deviceId: string): Promise<QuarantinedBatch[]> {
+    const rows = this.st('SELECT * FROM quarantine WHERE device_id = ? ORDER BY seq, id').all(
+      deviceId,
+    ) as Row[];
+    return rows.map((r) => ({
+      deviceId: (r.device_id as string | null) ?? undefined,
+      seq: (r.seq as number | null) ?? undefined,
+      hash: u8(r.hash),
+      bytes: u8(r.bytes),
+      reason: r.reason as string,
+      receivedAt: r.received_at as number,
+    }));
+  }
+
   async recordRejection(args: {
     at: number;
     deviceId?: string;
@@ -562,16 +585,8 @@ export class SqliteIngestStore implements IngestStore {
     return r ? { entry: u8(r.entry), leafHash: u8(r.leaf_hash) } : undefined;
   }
 
-  async appendLogEntry(
-    entry: Uint8Array,
-    leafHash: Uint8Array,
-    alongside?: (leafIndex: number) => void,
-  ): Promise<number> {
-    return this.db.transaction(() => {
-      const leafIndex = this.appendLeafTx(entry, leafHash);
-      alongside?.(leafIndex);
-      return leafIndex;
-    })();
+  async appendLogEntry(entry: Uint8Array, leafHash: Uint8Array): Promise<number> {
+    return this.db.transaction(() => this.appendLeafTx(entry, leafHash))();
   }
 
   async getLogNodes(ids: readonly LogNodeId[]): Promise<Uint8Array[]> {

@@ -1,0 +1,23 @@
+import { join } from 'node:path';
+import type { IngestStore } from './ingest-store.js';
+import { SqliteIngestStore } from './sqlite-store.js';
+
+/** Where a node keeps its data: the data folder, and the database when it is not SQLite. */
+export interface StoreLocation {
+  /** The node's data folder; SQLite keeps node.db here. */
+  readonly dataDir: string;
+  /**
+   * A PostgreSQL connection URL (postgres://user:pass@host:port/db or a unix socket folder as
+   * `?host=/run/postgresql`); absent: SQLite in `<dataDir>/node.db`.
+   */
+  readonly database?: string | undefined;
+}
+
+/** Opens (and migrates) the store `location` names. */
+export async function openIngestStore(location: StoreLocation): Promise<IngestStore> {
+  if (location.database === undefined || location.database === '')
+    return new SqliteIngestStore(join(location.dataDir, 'node.db'));
+  throw new TypeError(
+    `database: expected a postgres:// or postgresql:// URL, got ${JSON.stringify(location.database)}`,
+  );
+}
