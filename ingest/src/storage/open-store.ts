@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { IngestStore } from './ingest-store.js';
+import { PostgresIngestStore } from './postgres-store.js';
 import { SqliteIngestStore } from './sqlite-store.js';
 
 /** Where a node keeps its data: the data folder, and the database when it is not SQLite. */
@@ -17,6 +18,8 @@ export interface StoreLocation {
 export async function openIngestStore(location: StoreLocation): Promise<IngestStore> {
   if (location.database === undefined || location.database === '')
     return new SqliteIngestStore(join(location.dataDir, 'node.db'));
+  if (/^postgres(ql)?:\/\//.test(location.database))
+    return PostgresIngestStore.open(location.database);
   throw new TypeError(
     `database: expected a postgres:// or postgresql:// URL, got ${JSON.stringify(location.database)}`,
   );

@@ -1,5 +1,11 @@
 import Database from 'better-sqlite3';
-import { decodeBatch, leafHash, nodeHash, scaledToNumber } from '@enginechain/shared';
+import { leafHash, nodeHash } from '@enginechain/shared';
+import {
+  SAMPLE_ID_SPAN,
+  SamplePageBuilder,
+  samplesIn,
+  type SampleBatchRow,
+} from './batch-samples.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteAccessStore } from './sqlite-access-store.js';
 import { StoreError, keyForSeq } from './ingest-store.js';
@@ -34,9 +40,6 @@ type DeviceHeads = Map<
 >;
 const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-
-/** A sample's id is its batch's leaf index × this + its place in the batch (SamplePage). */
-const SAMPLE_ID_SPAN = 2 ** 20;
 
 /**
  * The node's SQLite store: one file, WAL, synchronous=NORMAL, and one synchronous=FULL commit
@@ -549,17 +552,7 @@ export class SqliteIngestStore implements IngestStore {
     to: number,
     names?: readonly string[],
   ): Promise<(StoredSample & { deviceId: string; seq: number })[]> {
-    const wanted = names ? new Set(names) : undefined;
-    const out: (StoredSample & { deviceId: string; seq: number; id: number })[] = [];
-    for (const r of this.sampleBatches().all(vin, from, to) as Row[]) {
-      const deviceId = r.device_id as string;
-      const seq = r.seq as number;
-      unpackSamples(r, wanted, (name, unit, time, value, id) => {
-        if (time >= from && time <= to) out.push({ deviceId, seq, name, time, value, unit, id });
-      });
-    }
-    out.sort(byTimeThenId);
-    return out.map(({ id: _id, ...sample }) => sample);
+    return samplesIn(this.sampleBatches().all(vin, from, to) as SampleBatchRow[], from, to, names);
   }
 
   /** The batches whose time span meets [from, to], earliest start first. */
@@ -638,34 +631,10 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async samplePage(q: SamplePageQuery): Promise<SamplePage> {
-    const wanted = q.names ? new Set(q.names) : undefined;
-    const after = q.after;
-    const from = Math.max(q.from, after?.time ?? q.from);
-    const page: (StoredSample & { id: number })[] = [];
-    // Batches come earliest start first and no sample is earlier than its batch's start: once
-    // the page is full, a batch starting after its last sample cannot change it.
-    let fullUpTo = Infinity;
-    for (const r of this.sampleBatches().iterate(q.vin, from, q.to) as IterableIterator<Row>) {
-      if ((r.start_time as number) > fullUpTo) break;
-      unpackSamples(r, wanted, (name, unit, time, value, id) => {
-        if (time < from || time > q.to) return;
-        if (after && time === after.time && id <= after.id) return;
-        page.push({ id, name, time, value, unit });
-      });
-      if (page.length > q.limit) {
-        page.sort(byTimeThenId);
-        page.length = q.limit + 1;
-        fullUpTo = (page[q.limit] as { time: number }).time;
-      }
-    }
-    page.sort(byTimeThenId);
-    const more = page.length > q.limit;
-    page.length = Math.min(page.length, q.limit);
-    const last = page[page.length - 1];
-    return {
-      samples: page,
-      next: more && last ? { time: last.time, id: last.id } : undefined,
-    };
+    const page = new SamplePageBuilder(q);
+    for (const r of this.sampleBatches().iterate(q.vin, page.from, q.to))
+      if (!page.add(r as SampleBatchRow)) break;
+    return page.page();
   }
 
   async batchLeaves(vin: string, from: number, to: number): Promise<BatchLeaf[]> {
@@ -877,42 +846,3 @@ class LogAppender {
     return this.written.get(LogAppender.key(level, idx)) ?? this.store.logNodeTx(level, idx);
   }
 }
-
-/**
- * Calls `each` for every sample of a stored batch (all, or those named in `wanted`), column by
- * column, with the sample's id (see SamplePage). Samples are read from the evidence bytes,
- * which were verified before they were stored; booleans come back as 0 and 1.
- */
-function unpackSamples(
-  row: Row,
-  wanted: ReadonlySet<string> | undefined,
-  each: (name: string, unit: string, time: number, value: number | string, id: number) => void,
-): void {
-  const decoded = decodeBatch(row.bytes as Buffer);
-  if (!decoded.ok)
-    throw new StoreError('schema', `stored batch ${String(row.device_id)}/${String(row.seq)} does not decode: ${decoded.error.message}`);
-  const { start, signals } = decoded.value.payload;
-  const base = (row.leaf_index as number) * SAMPLE_ID_SPAN;
-  let k = 0;
-  for (const c of signals) {
-    const n = c.timeDeltas.length;
-    if (wanted && !wanted.has(c.name)) {
-      k += n;
-      continue;
-    }
-    const v = c.values;
-    let time = start;
-    for (let i = 0; i < n; i++, k++) {
-      time += c.timeDeltas[i] as number;
-      const value =
-        v.type === 'scaled' ? scaledToNumber(v.integers[i] as number, v.exponent)
-        : v.type === 'float' ? (v.numbers[i] as number)
-        : v.type === 'string' ? (v.strings[i] as string)
-        : v.booleans[i] ? 1 : 0;
-      each(c.name, c.unit, time, value, base + k);
-    }
-  }
-} // prettier-ignore
-
-const byTimeThenId = (a: { time: number; id: number }, b: { time: number; id: number }) =>
-  a.time - b.time || a.id - b.id;
