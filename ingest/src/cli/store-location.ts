@@ -1,14 +1,11 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import type { StoreLocation } from '../storage/open-store.js';
 
 /** `--database`, on every command that opens the node's store. */
-export function databaseOption(command: Command): Command {
-  return command.option(
-    '--database <url>',
-    'keep the data in PostgreSQL (postgres://…) instead of SQLite in the data folder (default $ENGINECHAIN_DATABASE)',
-  );
-}
+export const DATABASE_OPTION = [
+  '--database <url>',
+  'keep the data in PostgreSQL (postgres://…) instead of SQLite in the data folder (default $ENGINECHAIN_DATABASE)',
+] as const;
 
 /** The data folder and database a command names, falling back on the environment. */
 export function storeLocation(o: { data?: string; database?: string }): StoreLocation {

@@ -5,7 +5,7 @@ import { AccessService } from '../access/access-service.js';
 import type { UserKind } from '../access/access-store.js';
 import { HttpError } from '../http/errors.js';
 import { openIngestStore } from '../storage/open-store.js';
-import { databaseOption, storeLocation } from './store-location.js';
+import { DATABASE_OPTION, storeLocation } from './store-location.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -38,81 +38,81 @@ function fail(message: string): void {
  */
 export function registerUsers(program: Command): void {
   const user = program.command('user').description('Manage the people who use a node');
-  databaseOption(
-    user
-      .command('add')
-      .description('Create a registered (owner) or business (insurer, fleet, repairer) user')
-      .requiredOption('--username <name>', 'login name, e.g. an e-mail address')
-      .requiredOption('--kind <kind>', 'registered or business')
-      .option('--display-name <name>', 'shown in the dashboard')
-      .option('--password-stdin', 'read the password from standard input')
-      .option('--password-file <file>', 'read the password from a file (first line)')
-      .option('--generate-password', 'make up a password and print it once')
-      .option('--data <dir>', 'node data folder (default $ENGINECHAIN_DATA or ./enginechain-data)')
-      .option('--json', 'print one JSON object'),
-  ).action(
-    async (o: {
-      username: string;
-      kind: string;
-      displayName?: string;
-      passwordStdin?: boolean;
-      passwordFile?: string;
-      generatePassword?: boolean;
-      data?: string;
-      database?: string;
-      json?: boolean;
-    }) => {
-      const sources = [o.passwordStdin, o.passwordFile, o.generatePassword].filter(Boolean);
-      if (sources.length !== 1)
-        return fail('give exactly one of --password-stdin, --password-file, --generate-password');
-      if (o.kind !== 'registered' && o.kind !== 'business')
-        return fail(`--kind must be registered or business, not ${JSON.stringify(o.kind)}`);
-      let password: string;
-      if (o.generatePassword) password = generatePassword();
-      else if (o.passwordFile)
-        password = readFileSync(o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '';
-      else password = (await readStdin()).split(/\r?\n/)[0] ?? '';
+  user
+    .command('add')
+    .description('Create a registered (owner) or business (insurer, fleet, repairer) user')
+    .requiredOption('--username <name>', 'login name, e.g. an e-mail address')
+    .requiredOption('--kind <kind>', 'registered or business')
+    .option('--display-name <name>', 'shown in the dashboard')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--password-file <file>', 'read the password from a file (first line)')
+    .option('--generate-password', 'make up a password and print it once')
+    .option('--data <dir>', 'node data folder (default $ENGINECHAIN_DATA or ./enginechain-data)')
+    .option(...DATABASE_OPTION)
+    .option('--json', 'print one JSON object')
+    .action(
+      async (o: {
+        username: string;
+        kind: string;
+        displayName?: string;
+        passwordStdin?: boolean;
+        passwordFile?: string;
+        generatePassword?: boolean;
+        data?: string;
+        database?: string;
+        json?: boolean;
+      }) => {
+        const sources = [o.passwordStdin, o.passwordFile, o.generatePassword].filter(Boolean);
+        if (sources.length !== 1)
+          return fail('give exactly one of --password-stdin, --password-file, --generate-password');
+        if (o.kind !== 'registered' && o.kind !== 'business')
+          return fail(`--kind must be registered or business, not ${JSON.stringify(o.kind)}`);
+        let password: string;
+        if (o.generatePassword) password = generatePassword();
+        else if (o.passwordFile)
+          password = readFileSync(o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '';
+        else password = (await readStdin()).split(/\r?\n/)[0] ?? '';
+        const { store, access } = await openAccess(o);
+        try {
+          const created = await access.createUser({
+            username: o.username,
+            kind: o.kind as UserKind,
+            ...(o.displayName ? { displayName: o.displayName } : {}),
+            password,
+          });
+          const out = {
+            ...created,
+            ...(o.generatePassword ? { password } : {}),
+          };
+          if (o.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+          else
+            process.stdout.write(
+              `created ${created.kind} user ${created.username}` +
+                (o.generatePassword ? `\npassword: ${password}\n` : '\n'),
+            );
+        } catch (err) {
+          if (err instanceof TypeError || err instanceof HttpError) return fail(err.message);
+          throw err;
+        } finally {
+          await store.close();
+        }
+      },
+    );
+  user
+    .command('list')
+    .description('List users')
+    .option('--kind <kind>', 'registered or business')
+    .option('--data <dir>', 'node data folder')
+    .option(...DATABASE_OPTION)
+    .option('--json', 'print one JSON object')
+    .action(async (o: { kind?: string; data?: string; database?: string; json?: boolean }) => {
       const { store, access } = await openAccess(o);
       try {
-        const created = await access.createUser({
-          username: o.username,
-          kind: o.kind as UserKind,
-          ...(o.displayName ? { displayName: o.displayName } : {}),
-          password,
-        });
-        const out = {
-          ...created,
-          ...(o.generatePassword ? { password } : {}),
-        };
-        if (o.json) process.stdout.write(`${JSON.stringify(out)}\n`);
-        else
-          process.stdout.write(
-            `created ${created.kind} user ${created.username}` +
-              (o.generatePassword ? `\npassword: ${password}\n` : '\n'),
-          );
-      } catch (err) {
-        if (err instanceof TypeError || err instanceof HttpError) return fail(err.message);
-        throw err;
+        const users = await access.users(o.kind as UserKind | undefined);
+        if (o.json) process.stdout.write(`${JSON.stringify({ users })}\n`);
+        else for (const u of users) process.stdout.write(`${u.kind.padEnd(10)} ${u.username}\n`);
       } finally {
         await store.close();
       }
-    },
-  );
-  databaseOption(
-    user
-      .command('list')
-      .description('List users')
-      .option('--kind <kind>', 'registered or business')
-      .option('--data <dir>', 'node data folder')
-      .option('--json', 'print one JSON object'),
-  ).action(async (o: { kind?: string; data?: string; database?: string; json?: boolean }) => {
-    const { store, access } = await openAccess(o);
-    try {
-      const users = await access.users(o.kind as UserKind | undefined);
-      if (o.json) process.stdout.write(`${JSON.stringify({ users })}\n`);
-      else for (const u of users) process.stdout.write(`${u.kind.padEnd(10)} ${u.username}\n`);
-    } finally {
-      await store.close();
-    }
-  });
+    });
 }

@@ -75,7 +75,7 @@ export interface IngestNodeOptions {
   readonly dataDir: string;
   /**
    * A PostgreSQL connection URL to keep the data in instead of `<dataDir>/node.db`
-   * (docs/operations.md, storage backends).
+   * (docs/storage.md).
    */
   readonly database?: string;
   /** Checkpoint origin line; also the checkpoint key's name. */

@@ -28,13 +28,13 @@ if (missing !== undefined && process.env.CI === 'true') {
   });
 
   ingestStoreConformance('PostgreSQL', async () =>
-    PostgresIngestStore.open(await server.createDatabase()),
+    PostgresIngestStore.open(server.url(await server.createDatabase())),
   );
 
   /** What only the PostgreSQL database has: its schema table and its URL. */
   describe('PostgresIngestStore', () => {
     it('migrates a new database to the latest schema, reopens it unchanged, and is what open-store picks for a postgres:// URL', async () => {
-      const url = await server.createDatabase();
+      const url = server.url(await server.createDatabase());
       const first = await PostgresIngestStore.open(url);
       expect(await first.schemaVersion()).toBe(POSTGRES_MIGRATIONS.length);
       await first.appendLogEntry(new Uint8Array([1]), new Uint8Array(32));
@@ -46,7 +46,7 @@ if (missing !== undefined && process.env.CI === 'true') {
     });
 
     it('lets two nodes starting at once migrate a database once', async () => {
-      const url = await server.createDatabase();
+      const url = server.url(await server.createDatabase());
       const stores = await Promise.all([
         PostgresIngestStore.open(url),
         PostgresIngestStore.open(url),
@@ -56,7 +56,7 @@ if (missing !== undefined && process.env.CI === 'true') {
     });
 
     it('refuses a database from a newer node', async () => {
-      const url = await server.createDatabase();
+      const url = server.url(await server.createDatabase());
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       await c.query('CREATE TABLE enginechain_schema (version INTEGER NOT NULL)');

@@ -55,7 +55,7 @@ export interface TestPostgres {
   url(database: string): string;
   /** The same over TCP on 127.0.0.1 (what an operator gives `--database`). */
   tcpUrl(database: string): string;
-  /** A new, empty database; its URL. */
+  /** A new, empty database; its name. */
   createDatabase(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -104,7 +104,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       } finally {
         await admin.end();
       }
-      return url(name);
+      return name;
     },
     async stop() {
       try {
