@@ -12,8 +12,8 @@ import { dashboardPlugin } from './dashboard/plugin.js';
 import { buildEvidence, EvidenceRequestError } from './evidence/evidence-builder.js';
 import { EnrolmentService } from './http/enrolment-service.js';
 import { DEFAULT_ORIGIN, IngestNode } from './node/ingest-node.js';
-import { openIngestStore } from './storage/open-store.js';
-import { DATABASE_OPTION, storeLocation } from './cli/store-location.js';
+import { StoreError } from './storage/ingest-store.js';
+import { DATABASE_OPTION, openStore, storeLocation } from './cli/store-location.js';
 
 function hostPort(value: string, what: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value);
@@ -149,7 +149,7 @@ export function register(program: Command): void {
           // Logs go to stderr: stdout carries the one JSON line that says where the node listens.
           logger: pino({ name: 'enginechain-ingest' }, pino.destination(2)),
         }).catch((err: unknown) => {
-          if (!(err instanceof BrokerError)) throw err;
+          if (!(err instanceof BrokerError || err instanceof StoreError)) throw err;
           fail(err.message, 2);
           // The half-started node (verifier threads, database) must not keep the process up.
           process.exit();
@@ -195,7 +195,8 @@ export function register(program: Command): void {
         database?: string;
         json?: boolean;
       }) => {
-        const store = await openIngestStore(storeLocation(o));
+        const store = await openStore(o);
+        if (!store) return;
         try {
           const { token, expiresAt } = await new EnrolmentService(store).issueToken(o.vin, o.owner);
           process.stdout.write(
@@ -250,7 +251,12 @@ export function register(program: Command): void {
         if (o.event === undefined && (Number.isNaN(from) || Number.isNaN(to)))
           return fail('--from and --to must be ISO 8601 times', 2);
         const where = storeLocation(o);
-        const { store, keys, sidechain } = await IngestNode.openData(where.dataDir, where);
+        const opened = await IngestNode.openData(where.dataDir, where).catch((err: unknown) => {
+          if (!(err instanceof StoreError)) throw err;
+          fail(err.message, 2);
+        });
+        if (!opened) return;
+        const { store, keys, sidechain } = opened;
         try {
           const file = await buildEvidence({
             store,

@@ -145,5 +145,15 @@ if (missing !== undefined && process.env.CI === 'true') {
         await opened.close();
       }
     }, 180_000);
+
+    it('says which database it cannot reach, without its password, and exits 2', async () => {
+      const database = `postgres://enginechain:secret@127.0.0.1:${await freePort()}/enginechain`;
+      for (const command of [['device', 'enroll', '--vin', VIN], ['user', 'list'], ['ingest', '--mqtt', `127.0.0.1:${await freePort()}`, '--http', `127.0.0.1:${await freePort()}`]]) {
+        const r = await runCli([...command, '--data', join(work, 'unreachable'), '--database', database]);
+        expect(r.code, command.join(' ')).toBe(2);
+        expect(r.stderr).toContain('enginechain: cannot open the PostgreSQL database postgres://enginechain:***@127.0.0.1:');
+        expect(r.stderr).not.toContain('secret');
+      }
+    }, 120_000); // prettier-ignore
   });
 }

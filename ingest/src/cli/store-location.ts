@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import type { StoreLocation } from '../storage/open-store.js';
+import { StoreError, type IngestStore } from '../storage/ingest-store.js';
+import { openIngestStore, type StoreLocation } from '../storage/open-store.js';
 
 /** `--database`, on every command that opens the node's store. */
 export const DATABASE_OPTION = [
@@ -14,4 +15,22 @@ export function storeLocation(o: { data?: string; database?: string }): StoreLoc
     dataDir: resolve(o.data ?? process.env.ENGINECHAIN_DATA ?? './enginechain-data'),
     ...(database ? { database } : {}),
   };
+}
+
+/**
+ * Opens the store a command names; a store that cannot be opened (an unreachable or newer
+ * database, a URL that is not one) is reported on stderr with exit status 2, and undefined.
+ */
+export async function openStore(o: {
+  data?: string;
+  database?: string;
+}): Promise<IngestStore | undefined> {
+  try {
+    return await openIngestStore(storeLocation(o));
+  } catch (err) {
+    if (!(err instanceof StoreError)) throw err;
+    process.stderr.write(`enginechain: ${err.message}\n`);
+    process.exitCode = 2;
+    return undefined;
+  }
 }

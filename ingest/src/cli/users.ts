@@ -4,8 +4,7 @@ import type { Command } from 'commander';
 import { AccessService } from '../access/access-service.js';
 import type { UserKind } from '../access/access-store.js';
 import { HttpError } from '../http/errors.js';
-import { openIngestStore } from '../storage/open-store.js';
-import { DATABASE_OPTION, storeLocation } from './store-location.js';
+import { DATABASE_OPTION, openStore } from './store-location.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -22,8 +21,8 @@ export function generatePassword(): string {
 }
 
 async function openAccess(o: { data?: string; database?: string }) {
-  const store = await openIngestStore(storeLocation(o));
-  return { store, access: new AccessService(store.access) };
+  const store = await openStore(o);
+  return store && { store, access: new AccessService(store.access) };
 }
 
 function fail(message: string): void {
@@ -72,7 +71,9 @@ export function registerUsers(program: Command): void {
         else if (o.passwordFile)
           password = readFileSync(o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '';
         else password = (await readStdin()).split(/\r?\n/)[0] ?? '';
-        const { store, access } = await openAccess(o);
+        const opened = await openAccess(o);
+        if (!opened) return;
+        const { store, access } = opened;
         try {
           const created = await access.createUser({
             username: o.username,
@@ -106,7 +107,9 @@ export function registerUsers(program: Command): void {
     .option(...DATABASE_OPTION)
     .option('--json', 'print one JSON object')
     .action(async (o: { kind?: string; data?: string; database?: string; json?: boolean }) => {
-      const { store, access } = await openAccess(o);
+      const opened = await openAccess(o);
+      if (!opened) return;
+      const { store, access } = opened;
       try {
         const users = await access.users(o.kind as UserKind | undefined);
         if (o.json) process.stdout.write(`${JSON.stringify({ users })}\n`);

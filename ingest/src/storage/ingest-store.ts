@@ -12,12 +12,13 @@ import type { AccessStore } from '../access/access-store.js';
  * A refusal by the store, the same from every backend. `revoked`: the batch's device was
  * revoked (it may have been verified before the revocation committed). `key-rotated`: the key
  * that signed the batch is no longer the device's key for its seq (a rotation committed after
- * the batch was verified).
+ * the batch was verified). `unavailable`: the database cannot be reached or opened.
  */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   constructor(
-    readonly code: 'chain' | 'schema' | 'not-found' | 'bad-input' | 'revoked' | 'key-rotated',
+    readonly code:
+      'chain' | 'schema' | 'not-found' | 'bad-input' | 'revoked' | 'key-rotated' | 'unavailable',
     message: string,
   ) {
     super(message);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { IngestStore } from './ingest-store.js';
+import { StoreError, type IngestStore } from './ingest-store.js';
+import { withoutPassword } from './postgres-query.js';
 import { PostgresIngestStore } from './postgres-store.js';
 import { SqliteIngestStore } from './sqlite-store.js';
 
@@ -20,7 +21,8 @@ export async function openIngestStore(location: StoreLocation): Promise<IngestSt
     return new SqliteIngestStore(join(location.dataDir, 'node.db'));
   if (/^postgres(ql)?:\/\//.test(location.database))
     return PostgresIngestStore.open(location.database);
-  throw new TypeError(
-    `database: expected a postgres:// or postgresql:// URL, got ${JSON.stringify(location.database)}`,
+  throw new StoreError(
+    'bad-input',
+    `database: expected a postgres:// or postgresql:// URL, got ${JSON.stringify(withoutPassword(location.database))}`,
   );
 }

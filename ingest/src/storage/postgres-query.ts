@@ -21,3 +21,8 @@ function named(text: string, values: readonly unknown[]): pg.QueryConfig<unknown
 export async function query(db: Queryable, text: string, values: readonly unknown[] = []) {
   return (await db.query(named(text, values))) as pg.QueryResult<Record<string, unknown>>;
 }
+
+/** `url` with any password replaced, for messages and logs. */
+export function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}

@@ -65,10 +65,15 @@ if (missing !== undefined && process.env.CI === 'true') {
       await expect(PostgresIngestStore.open(url)).rejects.toBeInstanceOf(StoreError);
     });
 
-    it('says which URL it cannot use', async () => {
-      await expect(openIngestStore({ dataDir: '/tmp', database: 'mysql://x' })).rejects.toThrow(
-        /postgres:\/\/ or postgresql:\/\//,
-      );
-    });
+    it('says which URL it cannot use, and which database it cannot reach, without its password', async () => {
+      await expect(openIngestStore({ dataDir: '/tmp', database: 'mysql://u:secret@x/db' })).rejects.toMatchObject({
+        name: 'StoreError', code: 'bad-input', message: expect.stringMatching(/postgres:\/\/ or postgresql:\/\/.*mysql:\/\/u:\*\*\*@x\/db/),
+      });
+      // Nothing listens on the server's port + 1 in its socket folder.
+      const unreachable = server.url('nothing').replace(`port=${server.port}`, `port=${server.port + 1}`).replace('enginechain@', 'enginechain:secret@');
+      const refused = await PostgresIngestStore.open(unreachable).catch((err: unknown) => err);
+      expect(refused).toMatchObject({ name: 'StoreError', code: 'unavailable', message: expect.stringContaining('cannot open the PostgreSQL database postgres://enginechain:***@') });
+      expect((refused as Error).message).not.toContain('secret');
+    }); // prettier-ignore
   });
 }

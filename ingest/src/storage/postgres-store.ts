@@ -29,7 +29,7 @@ import type {
 } from './ingest-store.js';
 import { PostgresAccessStore } from './postgres-access-store.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
-import { query, type Queryable } from './postgres-query.js';
+import { query, withoutPassword, type Queryable } from './postgres-query.js';
 
 type Row = Record<string, unknown>;
 type DeviceHeads = Map<
@@ -92,7 +92,11 @@ export class PostgresIngestStore implements IngestStore {
       await store.migrate();
     } catch (err) {
       await pool.end();
-      throw err;
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(
+        'unavailable',
+        `cannot open the PostgreSQL database ${withoutPassword(url)}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     return store;
   }
