@@ -32,9 +32,10 @@ import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { query, withoutPassword, type Queryable } from './postgres-query.js';
 
 type Row = Record<string, unknown>;
+/** Chain heads as a group transaction moves them; headHash is set once a batch moved it. */
 type DeviceHeads = Map<
   string,
-  { nextSeq: number; headHash: Uint8Array | undefined; keys: DeviceKeyPeriod[] | undefined }
+  { status: string; nextSeq: number; headHash: Uint8Array | undefined; keys: DeviceKeyPeriod[] }
 >;
 
 const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
@@ -159,7 +160,10 @@ export class PostgresIngestStore implements IngestStore {
   private logTransaction<T>(work: (c: pg.PoolClient, log: LogAppender) => Promise<T>): Promise<T> {
     return this.transaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [LOG_LOCK]);
-      return work(c, await LogAppender.open(c));
+      const log = await LogAppender.open(c);
+      const result = await work(c, log);
+      await log.flush();
+      return result;
     });
   }
 
@@ -317,68 +321,80 @@ export class PostgresIngestStore implements IngestStore {
     }
   }
 
-  /** The group in one transaction; see SqliteIngestStore.acceptGroupTx. */
+  /**
+   * The group in one transaction; see SqliteIngestStore.acceptGroupTx. Rows are collected and
+   * written in one statement per table: without `isolate` once for the group (a failure there
+   * aborts it, to run again isolated), with it once per batch inside the batch's savepoint.
+   */
   private async acceptGroup(
     c: pg.PoolClient,
     log: LogAppender,
     batches: readonly AcceptedBatch[],
     isolate: boolean,
   ): Promise<GroupAcceptResult[]> {
-    const heads: DeviceHeads = new Map();
+    const heads = await readHeads(c, batches);
+    const rows = new GroupRows();
     const results: GroupAcceptResult[] = [];
     for (const b of batches) {
       if (!isolate) {
         try {
-          results.push({ ok: true, leafIndex: await this.acceptOne(c, b, heads, log) });
+          results.push({ ok: true, leafIndex: await this.acceptOne(b, heads, log, rows) });
         } catch (err) {
           throw new BatchInGroupFailed(err);
         }
         continue;
       }
       const mark = log.mark();
+      // The head moves when the batch is taken, before its rows are written: a failure
+      // writing them puts it back.
+      const head = heads.get(b.deviceId);
+      const headBefore = head && { nextSeq: head.nextSeq, headHash: head.headHash };
       await c.query('SAVEPOINT batch');
       try {
-        results.push({ ok: true, leafIndex: await this.acceptOne(c, b, heads, log) });
+        const leafIndex = await this.acceptOne(b, heads, log, rows);
+        await log.flush();
+        await rows.flush(c);
         await c.query('RELEASE SAVEPOINT batch');
+        results.push({ ok: true, leafIndex });
       } catch (err) {
         await c.query('ROLLBACK TO SAVEPOINT batch');
         log.rewind(mark);
+        rows.clear();
+        if (head && headBefore) Object.assign(head, headBefore);
         results.push({ ok: false, error: err instanceof Error ? err : new Error(String(err)) });
       }
     }
-    for (const [deviceId, head] of heads) {
-      if (head.headHash)
-        await query(c, 'UPDATE devices SET next_seq = $1, head_hash = $2 WHERE device_id = $3', [
-          head.nextSeq,
-          buf(head.headHash),
-          deviceId,
-        ]);
+    try {
+      await log.flush();
+      await rows.flush(c);
+    } catch (err) {
+      throw new BatchInGroupFailed(err);
     }
+    const moved = [...heads].filter(([, head]) => head.headHash);
+    if (moved.length > 0)
+      await query(
+        c,
+        `UPDATE devices SET next_seq = h.next_seq, head_hash = h.head_hash
+         FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS h (device_id, next_seq, head_hash)
+         WHERE devices.device_id = h.device_id`,
+        [moved.map(([id]) => id), moved.map(([, h]) => h.nextSeq), moved.map(([, h]) => buf(h.headHash as Uint8Array))],
+      ); // prettier-ignore
     return results;
   }
 
   private async acceptOne(
-    c: pg.PoolClient,
     b: AcceptedBatch,
     heads: DeviceHeads,
     log: LogAppender,
+    rows: GroupRows,
   ): Promise<number> {
-    let head = heads.get(b.deviceId);
-    if (!head) {
-      // Read under the log lock: a revocation or rotation committed before it or waits for it.
-      const row = (
-        await query(c, 'SELECT next_seq, status FROM devices WHERE device_id = $1', [b.deviceId])
-      ).rows[0];
-      if (!row) throw new StoreError('not-found', `unknown device ${b.deviceId}`);
-      if (row.status !== 'active')
-        throw new StoreError('revoked', `device ${b.deviceId} is ${String(row.status)}`);
-      head = { nextSeq: row.next_seq as number, headHash: undefined, keys: undefined };
-      heads.set(b.deviceId, head);
-    }
+    const head = heads.get(b.deviceId);
+    if (!head) throw new StoreError('not-found', `unknown device ${b.deviceId}`);
+    if (head.status !== 'active')
+      throw new StoreError('revoked', `device ${b.deviceId} is ${head.status}`);
     if (b.seq !== head.nextSeq)
       throw new StoreError('chain', `seq ${b.seq} is not the next expected ${head.nextSeq}`);
     if (b.signedBy) {
-      head.keys ??= await keysOf(c, b.deviceId);
       const valid = keyForSeq(head.keys, b.seq);
       if (!valid || Buffer.compare(valid.publicKey, b.signedBy) !== 0)
         throw new StoreError(
@@ -389,25 +405,10 @@ export class PostgresIngestStore implements IngestStore {
     const n = b.sampleCount;
     if (!Number.isSafeInteger(n) || n < 0 || n >= SAMPLE_ID_SPAN)
       throw new StoreError('bad-input', `sampleCount: expected 0 to ${SAMPLE_ID_SPAN - 1}, got ${n}`); // prettier-ignore
-    // Serialised before anything is written: a batch whose events cannot be stored fails here.
-    const events = b.events.map((e) => [e.type, e.priority, e.start, e.end, JSON.stringify(e.data)] as const); // prettier-ignore
+    // Serialised before anything is appended: a batch whose events cannot be stored fails here.
+    const events = b.events.map((e) => JSON.stringify(e.data));
     const leafIndex = await log.append(b.logEntry, b.leafHash);
-    await query(
-      c,
-      `INSERT INTO batches (device_id, seq, hash, bytes, vin, kind, start_time, end_time, sample_count, received_at, leaf_index)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [b.deviceId, b.seq, buf(b.hash), buf(b.bytes), b.vin, b.kind, b.startTime, b.endTime, b.sampleCount, b.receivedAt, leafIndex],
-    ); // prettier-ignore
-    for (const [type, priority, start, end, data] of events)
-      await query(
-        c,
-        `INSERT INTO events (device_id, seq, vin, type, priority, start_time, end_time, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [b.deviceId, b.seq, b.vin, type, priority, start, end, data],
-      );
-    if (b.declaredDrops.length > 0) await insertDrops(c, b.deviceId, b.seq, b.declaredDrops);
-    if (b.wasHeld)
-      await query(c, 'DELETE FROM held_batches WHERE device_id = $1 AND seq = $2', [b.deviceId, b.seq]); // prettier-ignore
+    rows.add(b, leafIndex, events);
     head.nextSeq = b.seq + 1;
     head.headHash = b.hash;
     return leafIndex;
@@ -701,6 +702,24 @@ export class PostgresIngestStore implements IngestStore {
   }
 }
 
+/**
+ * The status, chain head and keys of every device of a group, in two statements. Read under
+ * the log lock: a revocation or rotation committed before the group, or waits for it.
+ */
+async function readHeads(
+  c: pg.PoolClient,
+  batches: readonly AcceptedBatch[],
+): Promise<DeviceHeads> {
+  const ids = [...new Set(batches.map((b) => b.deviceId))];
+  const heads: DeviceHeads = new Map();
+  for (const r of (await query(c, 'SELECT device_id, status, next_seq FROM devices WHERE device_id = ANY($1::text[])', [ids])).rows) // prettier-ignore
+    heads.set(r.device_id as string, { status: r.status as string, nextSeq: r.next_seq as number, headHash: undefined, keys: [] }); // prettier-ignore
+  if (batches.some((b) => b.signedBy))
+    for (const k of (await query(c, 'SELECT device_id, from_seq, public_key, leaf_index FROM device_keys WHERE device_id = ANY($1::text[]) ORDER BY device_id, from_seq', [ids])).rows) // prettier-ignore
+      heads.get(k.device_id as string)?.keys.push({ publicKey: u8(k.public_key), fromSeq: k.from_seq as number, leafIndex: k.leaf_index as number }); // prettier-ignore
+  return heads;
+}
+
 async function insertDrops(
   db: Queryable,
   deviceId: string,
@@ -815,6 +834,72 @@ function toCheckpoint(r: Row): CheckpointRow {
   };
 }
 
+/** The rows of a group of accepted batches, written in one statement per table. */
+class GroupRows {
+  private batch = GroupRows.columns(11);
+  private event = GroupRows.columns(8);
+  private drop = GroupRows.columns(7);
+  private held = GroupRows.columns(2);
+
+  private static columns(n: number): unknown[][] {
+    return Array.from({ length: n }, () => []);
+  }
+
+  private static push(columns: unknown[][], values: readonly unknown[]): void {
+    values.forEach((v, i) => (columns[i] as unknown[]).push(v));
+  }
+
+  add(b: AcceptedBatch, leafIndex: number, eventData: readonly string[]): void {
+    GroupRows.push(this.batch, [b.deviceId, b.seq, buf(b.hash), buf(b.bytes), b.vin, b.kind, b.startTime, b.endTime, b.sampleCount, b.receivedAt, leafIndex]); // prettier-ignore
+    b.events.forEach((e, i) =>
+      GroupRows.push(this.event, [b.deviceId, b.seq, b.vin, e.type, e.priority, e.start, e.end, eventData[i]]),
+    ); // prettier-ignore
+    for (const d of b.declaredDrops)
+      GroupRows.push(this.drop, [b.deviceId, d.seq, buf(d.hash), d.sampleCount, d.firstTime, d.lastTime, b.seq]); // prettier-ignore
+    if (b.wasHeld) GroupRows.push(this.held, [b.deviceId, b.seq]);
+  }
+
+  clear(): void {
+    this.batch = GroupRows.columns(11);
+    this.event = GroupRows.columns(8);
+    this.drop = GroupRows.columns(7);
+    this.held = GroupRows.columns(2);
+  }
+
+  async flush(c: pg.PoolClient): Promise<void> {
+    if ((this.batch[0] as unknown[]).length > 0)
+      await query(
+        c,
+        `INSERT INTO batches (device_id, seq, hash, bytes, vin, kind, start_time, end_time, sample_count, received_at, leaf_index)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::integer[], $10::bigint[], $11::bigint[])`,
+        this.batch,
+      );
+    if ((this.event[0] as unknown[]).length > 0)
+      await query(
+        c,
+        `INSERT INTO events (device_id, seq, vin, type, priority, start_time, end_time, data)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::text[])`,
+        this.event,
+      );
+    if ((this.drop[0] as unknown[]).length > 0)
+      await query(
+        c,
+        `INSERT INTO declared_drops (device_id, seq, hash, sample_count, first_time, last_time, declared_in)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::integer[], $5::bigint[], $6::bigint[], $7::bigint[])
+         ON CONFLICT DO NOTHING`,
+        this.drop,
+      );
+    if ((this.held[0] as unknown[]).length > 0)
+      await query(
+        c,
+        `DELETE FROM held_batches h USING unnest($1::text[], $2::bigint[]) AS d (device_id, seq)
+         WHERE h.device_id = d.device_id AND h.seq = d.seq`,
+        this.held,
+      );
+    this.clear();
+  } // prettier-ignore
+}
+
 /** Aborts an optimistic group transaction so it can run again with a savepoint per batch. */
 class BatchInGroupFailed extends Error {
   constructor(cause: unknown) {
@@ -826,11 +911,22 @@ class BatchInGroupFailed extends Error {
  * Appends leaves and every complete subtree they complete, inside the caller's transaction
  * (which holds the log lock), as the SQLite store's LogAppender does: the size is read once and
  * the nodes it wrote are kept, so a group reads a left sibling only when an earlier
- * transaction wrote it.
+ * transaction wrote it. Rows are buffered and written by `flush` in one statement per table
+ * (`logTransaction` flushes before it commits): one round trip per group, not per leaf.
  */
 export class LogAppender {
   private readonly written = new Map<number, Uint8Array>();
   private readonly order: number[] = [];
+  private readonly leaves: { index: number[]; entry: Buffer[]; hash: Buffer[] } = {
+    index: [],
+    entry: [],
+    hash: [],
+  };
+  private readonly nodes: { level: number[]; idx: number[]; hash: Buffer[] } = {
+    level: [],
+    idx: [],
+    hash: [],
+  };
 
   private constructor(
     private readonly c: pg.PoolClient,
@@ -847,41 +943,62 @@ export class LogAppender {
 
   async append(entry: Uint8Array, leafHash: Uint8Array): Promise<number> {
     const index = this.size;
-    await query(this.c, 'INSERT INTO log_leaves (leaf_index, entry, leaf_hash) VALUES ($1, $2, $3)', [index, buf(entry), buf(leafHash)]); // prettier-ignore
+    this.leaves.index.push(index);
+    this.leaves.entry.push(buf(entry));
+    this.leaves.hash.push(buf(leafHash));
     let hash = leafHash;
     let level = 0;
     let idx = index;
-    const levels: number[] = [];
-    const idxs: number[] = [];
-    const hashes: Buffer[] = [];
     this.remember(level, idx, hash);
     while (idx % 2 === 1) {
       hash = nodeHash(await this.get(level, idx - 1), hash);
       level++;
       idx = Math.floor(idx / 2);
       this.remember(level, idx, hash);
-      levels.push(level);
-      idxs.push(idx);
-      hashes.push(buf(hash));
+      this.nodes.level.push(level);
+      this.nodes.idx.push(idx);
+      this.nodes.hash.push(buf(hash));
     }
-    if (levels.length > 0)
-      await query(
-        this.c,
-        'INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bytea[])',
-        [levels, idxs, hashes],
-      );
     this.size = index + 1;
     return index;
   }
+
+  /** Writes the leaves and nodes appended since the last flush. */
+  async flush(): Promise<void> {
+    const { leaves, nodes } = this;
+    if (leaves.index.length > 0)
+      await query(
+        this.c,
+        'INSERT INTO log_leaves (leaf_index, entry, leaf_hash) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])',
+        [leaves.index, leaves.entry, leaves.hash],
+      );
+    if (nodes.level.length > 0)
+      await query(
+        this.c,
+        'INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bytea[])',
+        [nodes.level, nodes.idx, nodes.hash],
+      );
+    for (const column of [leaves.index, leaves.entry, leaves.hash, nodes.level, nodes.idx, nodes.hash])
+      column.length = 0;
+  } // prettier-ignore
 
   mark(): { size: number; written: number } {
     return { size: this.size, written: this.order.length };
   }
 
-  /** Forgets what was appended since `mark` (its savepoint was rolled back). */
+  /** Forgets what was appended since `mark` (its savepoint was rolled back), flushed or not. */
   rewind(mark: { size: number; written: number }): void {
     this.size = mark.size;
     for (const key of this.order.splice(mark.written)) this.written.delete(key);
+    const keep = (xs: unknown[], of: number[]) => (xs.length = of.filter((i) => i < mark.size).length); // prettier-ignore
+    keep(this.leaves.entry, this.leaves.index);
+    keep(this.leaves.hash, this.leaves.index);
+    keep(this.leaves.index, this.leaves.index);
+    // A node (level, idx) covers leaves below (idx + 1) × 2^level.
+    const below = this.nodes.idx.filter((idx, i) => (idx + 1) * 2 ** (this.nodes.level[i] as number) <= mark.size).length; // prettier-ignore
+    this.nodes.level.length = below;
+    this.nodes.idx.length = below;
+    this.nodes.hash.length = below;
   }
 
   private remember(level: number, idx: number, hash: Uint8Array): void {
