@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { StoreError, type IngestStore } from './ingest-store.js';
 import { withoutPassword } from './postgres-query.js';
-import { PostgresIngestStore } from './postgres-store.js';
 import { SqliteIngestStore } from './sqlite-store.js';
 
 /** Where a node keeps its data: the data folder, and the database when it is not SQLite. */
@@ -19,8 +18,11 @@ export interface StoreLocation {
 export async function openIngestStore(location: StoreLocation): Promise<IngestStore> {
   if (location.database === undefined || location.database === '')
     return new SqliteIngestStore(join(location.dataDir, 'node.db'));
-  if (/^postgres(ql)?:\/\//.test(location.database))
+  if (/^postgres(ql)?:\/\//.test(location.database)) {
+    // Loaded only here: a node on SQLite (and every CLI command) starts without node-postgres.
+    const { PostgresIngestStore } = await import('./postgres-store.js');
     return PostgresIngestStore.open(location.database);
+  }
   throw new StoreError(
     'bad-input',
     `database: expected a postgres:// or postgresql:// URL, got ${JSON.stringify(withoutPassword(location.database))}`,
