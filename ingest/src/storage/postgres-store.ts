@@ -104,9 +104,7 @@ export class PostgresIngestStore implements IngestStore {
 
   /** Schema version of the database. */
   async schemaVersion(): Promise<number> {
-    const r = await this.pool.query<{ version: number }>(
-      "SELECT version FROM enginechain_schema WHERE to_regclass('enginechain_schema') IS NOT NULL",
-    );
+    const r = await this.pool.query<{ version: number }>('SELECT version FROM enginechain_schema');
     return r.rows[0]?.version ?? 0;
   }
 
