@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -13,11 +12,8 @@ import { dashboardPlugin } from './dashboard/plugin.js';
 import { buildEvidence, EvidenceRequestError } from './evidence/evidence-builder.js';
 import { EnrolmentService } from './http/enrolment-service.js';
 import { DEFAULT_ORIGIN, IngestNode } from './node/ingest-node.js';
-import { SqliteIngestStore } from './storage/sqlite-store.js';
-
-function dataDir(o: { data?: string }): string {
-  return resolve(o.data ?? process.env.ENGINECHAIN_DATA ?? './enginechain-data');
-}
+import { StoreError } from './storage/ingest-store.js';
+import { DATABASE_OPTION, openStore, storeLocation } from './cli/store-location.js';
 
 function hostPort(value: string, what: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value);
@@ -27,6 +23,7 @@ function hostPort(value: string, what: string): { host: string; port: number } {
 
 const nodeConfigSchema = z.strictObject({
   origin: z.string().min(1).optional(),
+  database: z.string().min(1).optional(),
   mqtt: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
   http: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
   broker: z.strictObject({ url: z.string().regex(/^(mqtts?|wss?):\/\//), username: z.string().optional(), password: z.string().optional() }).optional(),
@@ -56,6 +53,7 @@ export function register(program: Command): void {
       'data folder (database and node keys)',
       process.env.ENGINECHAIN_DATA ?? './enginechain-data',
     )
+    .option(...DATABASE_OPTION)
     .option(
       '--config <file>',
       'JSON config file (keys: origin, mqtt, http, broker, checkpointIntervalMs, …)',
@@ -81,6 +79,7 @@ export function register(program: Command): void {
     .action(
       async (o: {
         data: string;
+        database?: string;
         config?: string;
         mqtt: string;
         http: string;
@@ -129,7 +128,7 @@ export function register(program: Command): void {
           throw err;
         }
         const node = await IngestNode.start({
-          dataDir: dataDir(o),
+          ...storeLocation({ ...o, ...(config.database ? { database: config.database } : {}) }),
           httpPlugins: [{ plugin: dashboardPlugin }],
           brokerListeners,
           allowPlaintextBroker: allowPlaintext,
@@ -150,7 +149,7 @@ export function register(program: Command): void {
           // Logs go to stderr: stdout carries the one JSON line that says where the node listens.
           logger: pino({ name: 'enginechain-ingest' }, pino.destination(2)),
         }).catch((err: unknown) => {
-          if (!(err instanceof BrokerError)) throw err;
+          if (!(err instanceof BrokerError || err instanceof StoreError)) throw err;
           fail(err.message, 2);
           // The half-started node (verifier threads, database) must not keep the process up.
           process.exit();
@@ -186,27 +185,37 @@ export function register(program: Command): void {
       'the node data folder',
       process.env.ENGINECHAIN_DATA ?? './enginechain-data',
     )
+    .option(...DATABASE_OPTION)
     .option('--json', 'print one JSON object')
-    .action(async (o: { vin: string; owner?: string; data: string; json?: boolean }) => {
-      const store = new SqliteIngestStore(join(dataDir(o), 'node.db'));
-      try {
-        const { token, expiresAt } = await new EnrolmentService(store).issueToken(o.vin, o.owner);
-        process.stdout.write(
-          o.json
-            ? JSON.stringify({
-                token,
-                vin: o.vin.toUpperCase(),
-                expiresAt: new Date(expiresAt).toISOString(),
-              }) + '\n'
-            : `enrolment token for ${o.vin.toUpperCase()} (single use, expires ${new Date(expiresAt).toISOString()}):\n${token}\n`,
-        );
-      } catch (err) {
-        if (err instanceof VinError) return fail(err.message);
-        throw err;
-      } finally {
-        await store.close();
-      }
-    });
+    .action(
+      async (o: {
+        vin: string;
+        owner?: string;
+        data: string;
+        database?: string;
+        json?: boolean;
+      }) => {
+        const store = await openStore(o);
+        if (!store) return;
+        try {
+          const { token, expiresAt } = await new EnrolmentService(store).issueToken(o.vin, o.owner);
+          process.stdout.write(
+            o.json
+              ? JSON.stringify({
+                  token,
+                  vin: o.vin.toUpperCase(),
+                  expiresAt: new Date(expiresAt).toISOString(),
+                }) + '\n'
+              : `enrolment token for ${o.vin.toUpperCase()} (single use, expires ${new Date(expiresAt).toISOString()}):\n${token}\n`,
+          );
+        } catch (err) {
+          if (err instanceof VinError) return fail(err.message);
+          throw err;
+        } finally {
+          await store.close();
+        }
+      },
+    );
 
   registerDeviceAdmin(device);
 
@@ -223,6 +232,7 @@ export function register(program: Command): void {
       'the node data folder',
       process.env.ENGINECHAIN_DATA ?? './enginechain-data',
     )
+    .option(...DATABASE_OPTION)
     .action(
       async (o: {
         vin: string;
@@ -231,6 +241,7 @@ export function register(program: Command): void {
         to?: string;
         out: string;
         data: string;
+        database?: string;
       }) => {
         if ((o.event === undefined) === (o.from === undefined || o.to === undefined)) {
           return fail('give either --event ID or both --from and --to', 2);
@@ -239,7 +250,13 @@ export function register(program: Command): void {
         const to = o.to === undefined ? Number.NaN : Date.parse(o.to);
         if (o.event === undefined && (Number.isNaN(from) || Number.isNaN(to)))
           return fail('--from and --to must be ISO 8601 times', 2);
-        const { store, keys, sidechain } = await IngestNode.openData(dataDir(o));
+        const where = storeLocation(o);
+        const opened = await IngestNode.openData(where.dataDir, where).catch((err: unknown) => {
+          if (!(err instanceof StoreError)) throw err;
+          fail(err.message, 2);
+        });
+        if (!opened) return;
+        const { store, keys, sidechain } = opened;
         try {
           const file = await buildEvidence({
             store,

@@ -4,12 +4,10 @@
  * a SIGKILL mid-stream after which the next checkpoint is proven to extend the last one,
  * `evidence` (event and time range) and `verify --trust FILE --csv`; and `ingest --broker`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import mqtt, { type MqttClient } from 'mqtt';
 import { IngestNode } from '@enginechain/ingest';
 import {
@@ -33,7 +31,8 @@ import {
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../../agent/src/transport/test-brokers.js';
-import { repoRoot, runCli } from '../support/run-cli.js';
+import { freePort, startIngest, stop } from '../support/ingest-process.js';
+import { runCli } from '../support/run-cli.js';
 
 const VIN = '1HGCM82633A004352';
 const ORIGIN = 'cli.test.example/enginechain/sidechain';
@@ -44,49 +43,6 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'enginechain-ingest-cli-'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Announced {
-  brokerUrl: string;
-  httpUrl: string;
-  logOrigin: string;
-  checkpointVerifierKey: string;
-  receiptPublicKey: string;
-  operatorTokenFile: string;
-}
-
-/** `enginechain ingest …` as a real process, once it printed the line that says where it listens. */
-function startIngest(
-  args: string[],
-): Promise<{ child: ChildProcess; info: Announced; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', `${repoRoot}bin/enginechain.js`, 'ingest', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] }); // prettier-ignore
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ingest did not start:\n${stderr}`)), 60_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve({ child, info: JSON.parse(line) as Announced, stderr: () => stderr });
-    });
-    child.once('exit', (code) => reject(new Error(`ingest exited ${code}:\n${stderr}`)));
-  });
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  await exited;
-}
 
 /** Enrols `key` with a token from `enginechain device enroll` (the CLI, on the data folder). */
 async function enrolWithCli(data: string, httpUrl: string, key: DeviceKey, owner?: string) {

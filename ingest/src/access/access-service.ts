@@ -1,10 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { decodeVin, encodeLogEntry, leafHash } from '@enginechain/shared';
-import type { IngestStore } from '../storage/ingest-store.js';
+import { decodeVin, encodeLogEntry } from '@enginechain/shared';
 import { HttpError } from '../http/errors.js';
 import { DATA_KINDS, sealAccessRecord, type AccessRecord, type DataKind } from './access-record.js';
 import { hashPassword, verifyPassword } from './password.js';
-import type { GrantRow, SqliteAccessStore, User, UserKind } from './access-store.js';
+import type {
+  AccessRecordEffect,
+  AccessRecordRow,
+  AccessStore,
+  ApiTokenRow,
+  GrantRow,
+  User,
+  UserKind,
+} from './access-store.js';
 
 /** Who is asking: nobody in particular, or a user by browser session or API token. */
 export type Principal =
@@ -42,8 +49,7 @@ export class AccessService {
   private dummyHash: Promise<string> | undefined;
 
   constructor(
-    private readonly store: SqliteAccessStore,
-    private readonly log: IngestStore,
+    private readonly store: AccessStore,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -59,7 +65,7 @@ export class AccessService {
     if (u.kind !== 'registered' && u.kind !== 'business')
       throw new TypeError('kind: registered or business');
     const passwordHash = await hashPassword(u.password);
-    const created = this.store.createUser({
+    const created = await this.store.createUser({
       username,
       kind: u.kind,
       displayName: u.displayName?.trim() || username,
@@ -74,39 +80,43 @@ export class AccessService {
     username: string,
     password: string,
   ): Promise<{ user: User; session: string; expiresAt: number }> {
-    const found = this.store.userByName(username);
+    const found = await this.store.userByName(username);
     this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
     const ok = await verifyPassword(password, found?.passwordHash ?? (await this.dummyHash));
     if (!found || !ok) throw new HttpError('bad-credentials');
     const session = newToken('ecs_');
     const now = this.now();
     const expiresAt = now + SESSION_TTL_MS;
-    this.store.addSession(tokenHash(session), found.id, now, expiresAt);
+    await this.store.addSession(tokenHash(session), found.id, now, expiresAt);
     const { passwordHash: _, ...user } = found;
     return { user, session, expiresAt };
   }
 
-  logout(session: string): void {
-    this.store.deleteSession(tokenHash(session));
+  async logout(session: string): Promise<void> {
+    await this.store.deleteSession(tokenHash(session));
   }
 
-  fromSession(session: string): Principal | undefined {
-    const user = this.store.sessionUser(tokenHash(session), this.now());
+  async fromSession(session: string): Promise<Principal | undefined> {
+    const user = await this.store.sessionUser(tokenHash(session), this.now());
     return user ? { kind: 'user', user, via: 'session' } : undefined;
   }
 
-  fromApiToken(token: string): Principal | undefined {
-    const found = this.store.apiTokenUser(tokenHash(token), this.now());
+  async fromApiToken(token: string): Promise<Principal | undefined> {
+    const found = await this.store.apiTokenUser(tokenHash(token), this.now());
     return found ? { kind: 'user', user: found.user, via: 'token' } : undefined;
   }
 
-  createApiToken(user: User, name: string, days: number) {
+  async createApiToken(
+    user: User,
+    name: string,
+    days: number,
+  ): Promise<{ id: number; token: string; expiresAt: number }> {
     if (!(Number.isInteger(days) && days >= 1 && days <= MAX_TOKEN_DAYS))
       throw new HttpError('bad-request', `expiresInDays: 1 to ${MAX_TOKEN_DAYS}`);
     const token = newToken('ect_');
     const now = this.now();
     const expiresAt = now + days * 86_400_000;
-    const id = this.store.addApiToken({
+    const id = await this.store.addApiToken({
       tokenHash: tokenHash(token),
       userId: user.id,
       name,
@@ -116,32 +126,34 @@ export class AccessService {
     return { id, token, expiresAt };
   }
 
-  apiTokens(user: User) {
+  apiTokens(user: User): Promise<ApiTokenRow[]> {
     return this.store.apiTokens(user.id);
   }
 
-  revokeApiToken(user: User, id: number): void {
-    if (!this.store.revokeApiToken(user.id, id, this.now()))
+  async revokeApiToken(user: User, id: number): Promise<void> {
+    if (!(await this.store.revokeApiToken(user.id, id, this.now())))
       throw new HttpError('not-found', `no active API token ${id}`);
   }
 
-  users(kind?: UserKind): User[] {
+  users(kind?: UserKind): Promise<User[]> {
     return this.store.listUsers(kind);
   }
 
   // Vehicles and grants
 
   /** VINs this principal can see at all, with how. */
-  visibleVehicles(
+  async visibleVehicles(
     p: Principal,
-  ): { vin: string; relation: 'owner' | 'grantee'; kinds: DataKind[] }[] {
+  ): Promise<{ vin: string; relation: 'owner' | 'grantee'; kinds: DataKind[] }[]> {
     if (p.kind !== 'user') return [];
     if (p.user.kind === 'registered')
-      return this.store
-        .ownedVins(p.user.username)
-        .map((vin) => ({ vin, relation: 'owner' as const, kinds: [...DATA_KINDS] }));
+      return (await this.store.ownedVins(p.user.username)).map((vin) => ({
+        vin,
+        relation: 'owner' as const,
+        kinds: [...DATA_KINDS],
+      }));
     const byVin = new Map<string, Set<DataKind>>();
-    for (const g of this.store.grantsOfBusiness(p.user.id)) {
+    for (const g of await this.store.grantsOfBusiness(p.user.id)) {
       if (this.grantStatus(g) !== 'active') continue;
       const kinds = byVin.get(g.vin) ?? new Set<DataKind>();
       for (const k of g.kinds) kinds.add(k);
@@ -154,21 +166,21 @@ export class AccessService {
     }));
   }
 
-  relationTo(p: Principal, vin: string): 'owner' | 'grantee' | undefined {
-    return this.visibleVehicles(p).find((v) => v.vin === vin)?.relation;
+  async relationTo(p: Principal, vin: string): Promise<'owner' | 'grantee' | undefined> {
+    return (await this.visibleVehicles(p)).find((v) => v.vin === vin)?.relation;
   }
 
   /** What `p` may see of `vin`'s `kind` data now; undefined when nothing. */
-  scope(p: Principal, vin: string, kind: DataKind): VehicleScope | undefined {
+  async scope(p: Principal, vin: string, kind: DataKind): Promise<VehicleScope | undefined> {
     if (p.kind !== 'user') return undefined;
     if (p.user.kind === 'registered') {
-      return this.store.isOwner(p.user.username, vin)
+      return (await this.store.isOwner(p.user.username, vin))
         ? { relation: 'owner', ranges: [[0, Number.MAX_SAFE_INTEGER]], grants: [] }
         : undefined;
     }
-    const grants = this.store
-      .grantsOfBusiness(p.user.id)
-      .filter((g) => g.vin === vin && g.kinds.includes(kind) && this.grantStatus(g) === 'active');
+    const grants = (await this.store.grantsOfBusiness(p.user.id)).filter(
+      (g) => g.vin === vin && g.kinds.includes(kind) && this.grantStatus(g) === 'active',
+    );
     if (grants.length === 0) return undefined;
     return { relation: 'grantee', ranges: grants.map((g) => [g.from, g.to] as const), grants };
   }
@@ -178,7 +190,7 @@ export class AccessService {
     return g.expiresAt <= this.now() ? 'expired' : 'active';
   }
 
-  grantsOf(user: User): GrantRow[] {
+  grantsOf(user: User): Promise<GrantRow[]> {
     return user.kind === 'registered'
       ? this.store.grantsOfOwner(user.id)
       : this.store.grantsOfBusiness(user.id);
@@ -195,8 +207,8 @@ export class AccessService {
       expiresAt: number;
     },
   ): Promise<GrantRow> {
-    const vin = this.checkOwner(owner, req.vin);
-    const business = this.store.userByName(req.business);
+    const vin = await this.checkOwner(owner, req.vin);
+    const business = await this.store.userByName(req.business);
     if (!business || business.kind !== 'business')
       throw new HttpError('not-found', `no business user ${req.business}`);
     const kinds = [...new Set(req.kinds)].sort() as DataKind[];
@@ -217,9 +229,9 @@ export class AccessService {
       expiresAt: req.expiresAt,
       at: now,
     };
-    let grantId = 0;
-    await this.appendRecord(record, owner.id, (_leaf) => {
-      grantId = this.store.insertGrant({
+    const written = await this.appendRecord(record, owner.id, {
+      kind: 'grant',
+      grant: {
         ownerId: owner.id,
         businessId: business.id,
         vin,
@@ -228,14 +240,13 @@ export class AccessService {
         to: req.to,
         expiresAt: req.expiresAt,
         now,
-      });
-      return grantId;
+      },
     });
-    return this.store.grantById(grantId) as GrantRow;
+    return (await this.store.grantById(written.grantId)) as GrantRow;
   }
 
   async revokeGrant(owner: User, id: number): Promise<GrantRow> {
-    const g = this.store.grantById(id);
+    const g = await this.store.grantById(id);
     if (!g || g.ownerId !== owner.id) throw new HttpError('not-found', `no grant ${id} of yours`);
     if (g.revokedAt !== null) throw new HttpError('conflict', `grant ${id} is already revoked`);
     const now = this.now();
@@ -249,12 +260,9 @@ export class AccessService {
         at: now,
       },
       owner.id,
-      () => {
-        this.store.markGrantRevoked(id, now);
-        return id;
-      },
+      { kind: 'grant-revoked', grantId: id, now },
     );
-    return this.store.grantById(id) as GrantRow;
+    return (await this.store.grantById(id)) as GrantRow;
   }
 
   /**
@@ -281,23 +289,23 @@ export class AccessService {
         at: this.now(),
       },
       p.user.id,
-      () => grant.id,
+      { kind: 'access', grantId: grant.id },
     );
   }
 
-  accessLog(owner: User, vin: string) {
-    this.checkOwner(owner, vin);
+  async accessLog(owner: User, vin: string): Promise<AccessRecordRow[]> {
+    await this.checkOwner(owner, vin);
     return this.store.accessRecords(vin);
   }
 
-  private checkOwner(owner: User, vin: string): string {
+  private async checkOwner(owner: User, vin: string): Promise<string> {
     let canonical: string;
     try {
       canonical = decodeVin(vin).vin;
     } catch (err) {
       throw new HttpError('bad-request', (err as Error).message);
     }
-    if (owner.kind !== 'registered' || !this.store.isOwner(owner.username, canonical))
+    if (owner.kind !== 'registered' || !(await this.store.isOwner(owner.username, canonical)))
       throw new HttpError('forbidden', `you are not the owner of ${canonical}`);
     return canonical;
   }
@@ -305,22 +313,22 @@ export class AccessService {
   private async appendRecord(
     record: AccessRecord,
     userId: number,
-    write: (leafIndex: number) => number,
-  ): Promise<number> {
+    effect: AccessRecordEffect,
+  ): Promise<{ leafIndex: number; grantId: number }> {
     const sealed = sealAccessRecord(record);
     const entry = encodeLogEntry({ type: 'access', recordHash: sealed.hash, at: record.at });
-    return this.log.appendLogEntry(entry, leafHash(entry), (leafIndex) => {
-      const grantId = write(leafIndex);
-      this.store.insertAccessRecord({
-        kind: record.kind,
-        vin: record.vin,
-        userId,
-        grantId,
-        at: record.at,
-        record: sealed.bytes,
-        recordHash: sealed.hash,
-        leafIndex,
-      });
+    const written = await this.store.appendAccessRecord({
+      effect,
+      vin: record.vin,
+      userId,
+      at: record.at,
+      record: sealed.bytes,
+      recordHash: sealed.hash,
+      logEntry: entry,
     });
+    // Another request revoked the grant between the check and the transaction.
+    if (written === 'already-revoked')
+      throw new HttpError('conflict', 'the grant is already revoked');
+    return written;
   }
 }

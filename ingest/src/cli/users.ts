@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AccessService } from '../access/access-service.js';
-import { SqliteAccessStore, type UserKind } from '../access/access-store.js';
+import type { UserKind } from '../access/access-store.js';
 import { HttpError } from '../http/errors.js';
-import { SqliteIngestStore } from '../storage/sqlite-store.js';
+import { DATABASE_OPTION, openStore } from './store-location.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -21,10 +20,9 @@ export function generatePassword(): string {
   return chars.match(/.{5}/g)!.join('-');
 }
 
-function openAccess(data: string | undefined) {
-  const dir = resolve(data ?? process.env.ENGINECHAIN_DATA ?? './enginechain-data');
-  const store = new SqliteIngestStore(join(dir, 'node.db'));
-  return { store, access: new AccessService(new SqliteAccessStore(store.database), store) };
+async function openAccess(o: { data?: string; database?: string }) {
+  const store = await openStore(o);
+  return store && { store, access: new AccessService(store.access) };
 }
 
 function fail(message: string): void {
@@ -49,6 +47,7 @@ export function registerUsers(program: Command): void {
     .option('--password-file <file>', 'read the password from a file (first line)')
     .option('--generate-password', 'make up a password and print it once')
     .option('--data <dir>', 'node data folder (default $ENGINECHAIN_DATA or ./enginechain-data)')
+    .option(...DATABASE_OPTION)
     .option('--json', 'print one JSON object')
     .action(
       async (o: {
@@ -59,6 +58,7 @@ export function registerUsers(program: Command): void {
         passwordFile?: string;
         generatePassword?: boolean;
         data?: string;
+        database?: string;
         json?: boolean;
       }) => {
         const sources = [o.passwordStdin, o.passwordFile, o.generatePassword].filter(Boolean);
@@ -71,7 +71,9 @@ export function registerUsers(program: Command): void {
         else if (o.passwordFile)
           password = readFileSync(o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '';
         else password = (await readStdin()).split(/\r?\n/)[0] ?? '';
-        const { store, access } = openAccess(o.data);
+        const opened = await openAccess(o);
+        if (!opened) return;
+        const { store, access } = opened;
         try {
           const created = await access.createUser({
             username: o.username,
@@ -102,11 +104,14 @@ export function registerUsers(program: Command): void {
     .description('List users')
     .option('--kind <kind>', 'registered or business')
     .option('--data <dir>', 'node data folder')
+    .option(...DATABASE_OPTION)
     .option('--json', 'print one JSON object')
-    .action(async (o: { kind?: string; data?: string; json?: boolean }) => {
-      const { store, access } = openAccess(o.data);
+    .action(async (o: { kind?: string; data?: string; database?: string; json?: boolean }) => {
+      const opened = await openAccess(o);
+      if (!opened) return;
+      const { store, access } = opened;
       try {
-        const users = access.users(o.kind as UserKind | undefined);
+        const users = await access.users(o.kind as UserKind | undefined);
         if (o.json) process.stdout.write(`${JSON.stringify({ users })}\n`);
         else for (const u of users) process.stdout.write(`${u.kind.padEnd(10)} ${u.username}\n`);
       } finally {

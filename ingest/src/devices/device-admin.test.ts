@@ -67,22 +67,23 @@ describe('DeviceAdmin (real SQLite store)', () => {
     expect(await store.logSize()).toBe(before + 1);
   });
 
-  it('rolls the leaf back when the status change fails inside the transaction', async () => {
+  it('appends no leaf when the revocation loses a race the pre-check could not see', async () => {
     const { store, ids } = await setup(1);
-    // The device disappears between the pre-check and the transaction: the in-transaction
-    // check must roll back the leaf it would have added.
+    const stale = await store.getDevice(ids[0]!);
+    await new DeviceAdmin({ store }).revoke(ids[0]!, 'first');
+    // The pre-check reads the device as it was before the first revocation committed: only the
+    // store's check inside the transaction can refuse, and it must append nothing.
     const racing = {
-      getDevice: (id: string) => store.getDevice(id),
+      getDevice: async () => stale,
       listDevices: () => store.listDevices(),
-      appendLogEntry: store.appendLogEntry.bind(store),
-      revokeDeviceStatusSync: () => 'unknown-device' as const,
+      revokeDevice: store.revokeDevice.bind(store),
     };
     const before = await store.logSize();
     await expect(new DeviceAdmin({ store: racing }).revoke(ids[0]!, 'x')).rejects.toMatchObject({
-      code: 'unknown-device',
+      code: 'already-revoked',
     });
     expect(await store.logSize()).toBe(before);
-    expect((await store.getDevice(ids[0]!))?.status).toBe('active');
+    expect((await store.getDevice(ids[0]!))?.status).toBe('revoked');
   });
 
   it('refuses bad input, unknown and already revoked devices with typed errors', async () => {

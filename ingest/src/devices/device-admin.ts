@@ -1,12 +1,9 @@
-import { encodeLogEntry, leafHash } from '@enginechain/shared';
+import { encodeLogEntry } from '@enginechain/shared';
 import type { IngestStore } from '../storage/ingest-store.js';
 import { DeviceAdminError } from './errors.js';
 
 /** What device administration needs from the store (any `IngestStore`). */
-export type DeviceAdminStore = Pick<
-  IngestStore,
-  'getDevice' | 'appendLogEntry' | 'listDevices' | 'revokeDeviceStatusSync'
->;
+export type DeviceAdminStore = Pick<IngestStore, 'getDevice' | 'listDevices' | 'revokeDevice'>;
 
 export interface DeviceAdminOptions {
   readonly store: DeviceAdminStore;
@@ -55,7 +52,7 @@ export class DeviceAdmin {
   private readonly now: () => number;
 
   constructor(private readonly o: DeviceAdminOptions) {
-    if (typeof o?.store?.appendLogEntry !== 'function')
+    if (typeof o?.store?.revokeDevice !== 'function')
       throw new TypeError('store: expected a DeviceAdminStore');
     this.now = o.now ?? Date.now;
   }
@@ -96,13 +93,12 @@ export class DeviceAdmin {
 
     const revokedAt = this.now();
     const entry = encodeLogEntry({ type: 'revocation', deviceId, at: revokedAt, reason });
-    // The check above raced with any other revocation; this one, inside the transaction, does
-    // not: a second revocation throws here and its leaf is rolled back with it.
-    const leafIndex = await this.o.store.appendLogEntry(entry, leafHash(entry), () => {
-      const outcome = this.o.store.revokeDeviceStatusSync(deviceId);
-      if (outcome !== 'revoked')
-        throw new DeviceAdminError(outcome, `device ${deviceId}: ${outcome}`);
-    });
+    // The check above raced with any other revocation; the store's, inside the transaction,
+    // does not: a second revocation is refused there and appends no leaf.
+    const outcome = await this.o.store.revokeDevice({ deviceId, logEntry: entry });
+    if ('error' in outcome)
+      throw new DeviceAdminError(outcome.error, `device ${deviceId}: ${outcome.error}`);
+    const { leafIndex } = outcome;
     const sessionsClosed = this.o.evict?.(deviceId) ?? 0;
     return { deviceId, revokedAt, reason, leafIndex, sessionsClosed };
   }

@@ -1,16 +1,12 @@
 import {
   encodeLogEntry,
-  leafHash,
   verifyKeyRotationRequest,
   type KeyRotationRefusal,
 } from '@enginechain/shared';
 import { HttpError, type HttpErrorCode } from '../http/errors.js';
 import type { IngestStore } from '../storage/ingest-store.js';
 
-export type KeyRotationStore = Pick<
-  IngestStore,
-  'getDevice' | 'useNonce' | 'appendLogEntry' | 'rotateDeviceKeySync'
->;
+export type KeyRotationStore = Pick<IngestStore, 'getDevice' | 'useNonce' | 'rotateDeviceKey'>;
 
 export interface KeyRotationResult {
   readonly deviceId: string;
@@ -62,23 +58,23 @@ export class KeyRotationService {
     if (!(await this.store.useNonce(deviceId, nonce, now + 2 * MAX_SKEW_MS, now)))
       throw new HttpError('replayed-request');
     const entry = encodeLogEntry({ type: 'key-rotation', deviceId, publicKey, fromSeq, at: now });
-    const leafIndex = await this.store.appendLogEntry(entry, leafHash(entry), (leaf) => {
-      // Checked again inside the transaction: a revocation, a batch stored past fromSeq or
-      // another rotation since the checks above rolls this leaf back with the refusal.
-      const outcome = this.store.rotateDeviceKeySync({
-        deviceId,
-        publicKey,
-        fromSeq,
-        leafIndex: leaf,
-      });
-      if (outcome === 'unknown-device') throw new HttpError('unknown-device');
-      if (outcome === 'revoked') throw new HttpError('revoked-device');
-      if (outcome === 'seq-passed')
-        throw new HttpError(
-          'seq-passed',
-          `fromSeq ${fromSeq}: batches from the device's next seq ${device.nextSeq} on may rotate, and only past the last rotation`,
-        );
+    // Checked again inside the store's transaction: a revocation, a batch stored past fromSeq
+    // or another rotation since the checks above refuses it there, and no leaf is appended.
+    const outcome = await this.store.rotateDeviceKey({
+      deviceId,
+      publicKey,
+      fromSeq,
+      logEntry: entry,
     });
+    if ('error' in outcome) {
+      if (outcome.error === 'unknown-device') throw new HttpError('unknown-device');
+      if (outcome.error === 'revoked') throw new HttpError('revoked-device');
+      throw new HttpError(
+        'seq-passed',
+        `fromSeq ${fromSeq}: batches from the device's next seq ${device.nextSeq} on may rotate, and only past the last rotation`,
+      );
+    }
+    const { leafIndex } = outcome;
     return { deviceId, fromSeq, rotatedAt: now, leafIndex };
   }
 }

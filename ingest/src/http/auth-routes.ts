@@ -80,7 +80,7 @@ export const authRoutes = fp(
       { schema: { tags: ['auth'], summary: 'Log out', response: { 204: { type: 'null' } } } },
       async (req, reply) => {
         const session = req.cookies[SESSION_COOKIE];
-        if (session) o.access.logout(session);
+        if (session) await o.access.logout(session);
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
         reply.code(204);
         return null;
@@ -155,7 +155,7 @@ export const authRoutes = fp(
           },
         },
       },
-      async (req) => ({ tokens: o.access.apiTokens(requireUser(req)) }),
+      async (req) => ({ tokens: await o.access.apiTokens(requireUser(req)) }),
     );
 
     app.delete(
@@ -173,7 +173,7 @@ export const authRoutes = fp(
         },
       },
       async (req, reply) => {
-        o.access.revokeApiToken(requireUser(req), (req.params as { id: number }).id);
+        await o.access.revokeApiToken(requireUser(req), (req.params as { id: number }).id);
         reply.code(204);
         return null;
       },
@@ -211,9 +211,10 @@ export const authRoutes = fp(
       async (req) => {
         requireKind(req, 'registered');
         return {
-          users: o.access
-            .users('business')
-            .map((u) => ({ username: u.username, displayName: u.displayName })),
+          users: (await o.access.users('business')).map((u) => ({
+            username: u.username,
+            displayName: u.displayName,
+          })),
         };
       },
     );

@@ -43,7 +43,7 @@ export const grantRoutes = fp(
         },
       },
       async (req) => ({
-        grants: o.access.grantsOf(requireUser(req)).map((g) => grantView(o.access, g)),
+        grants: (await o.access.grantsOf(requireUser(req))).map((g) => grantView(o.access, g)),
       }),
     );
 

@@ -36,14 +36,14 @@ export const principalPlugin = fp(
       // Operator tokens (`ecop_`) are checked by the operator routes themselves.
       if (auth !== undefined && !auth.startsWith('Bearer ecop_')) {
         const m = /^Bearer (ect_[A-Za-z0-9_-]{20,100})$/.exec(auth);
-        const p = m ? deps.access.fromApiToken(m[1] as string) : undefined;
+        const p = m ? await deps.access.fromApiToken(m[1] as string) : undefined;
         if (!p)
           throw new HttpError('unauthenticated', 'the API token is unknown, expired or revoked');
         req.principal = p;
         return;
       }
       const session = req.cookies[SESSION_COOKIE];
-      if (session) req.principal = deps.access.fromSession(session) ?? ANONYMOUS;
+      if (session) req.principal = (await deps.access.fromSession(session)) ?? ANONYMOUS;
     });
   },
   { name: 'enginechain-principal', dependencies: ['@fastify/cookie'] },

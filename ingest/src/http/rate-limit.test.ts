@@ -26,7 +26,7 @@ afterAll(async () => {
 
 async function tokenFor(username: string): Promise<string> {
   const user = await node.access.createUser({ username, kind: 'business', password: 'a long enough password' });
-  return node.access.createApiToken(user, 'claims system', 30).token;
+  return (await node.access.createApiToken(user, 'claims system', 30)).token;
 } // prettier-ignore
 
 describe('rate limit on API token use', () => {

@@ -173,7 +173,7 @@ export const vehicleRoutes = fp(
     ): Promise<{ vin: string; scope: VehicleScope }> {
       const vin = canonicalVin((req.params as { vin: string }).vin);
       if (req.principal.kind === 'anonymous') throw new HttpError('unauthenticated');
-      const scope = access.scope(req.principal, vin, kind);
+      const scope = await access.scope(req.principal, vin, kind);
       if (!scope) throw new HttpError('forbidden', `no access to ${kind} of ${vin}`);
       await access.recordAccess(req.principal, scope, {
         vin,
@@ -204,13 +204,13 @@ export const vehicleRoutes = fp(
       async (req) => {
         if (req.principal.kind === 'anonymous') throw new HttpError('unauthenticated');
         const vehicles = [];
-        for (const v of access.visibleVehicles(req.principal)) {
+        for (const v of await access.visibleVehicles(req.principal)) {
           const d = decodeVin(v.vin);
           const stats = await o.store.vehicleStats(v.vin);
           const scopeOf = (k: DataKind) => access.scope(req.principal, v.vin, k);
-          const tripScope = scopeOf('trips');
-          const scoreScope = scopeOf('scores');
-          const eventScope = scopeOf('events');
+          const tripScope = await scopeOf('trips');
+          const scoreScope = await scopeOf('scores');
+          const eventScope = await scopeOf('events');
           const trips = tripScope ? await data.trips(v.vin, tripScope.ranges) : undefined;
           const score = scoreScope ? await data.score(v.vin, scoreScope.ranges) : undefined;
           vehicles.push({
@@ -269,7 +269,7 @@ export const vehicleRoutes = fp(
       async (req) => {
         const vin = canonicalVin((req.params as { vin: string }).vin);
         if (req.principal.kind === 'anonymous') throw new HttpError('unauthenticated');
-        const v = access.visibleVehicles(req.principal).find((x) => x.vin === vin);
+        const v = (await access.visibleVehicles(req.principal)).find((x) => x.vin === vin);
         if (!v) throw new HttpError('forbidden', `no access to ${vin}`);
         return {
           vin,
@@ -346,7 +346,7 @@ export const vehicleRoutes = fp(
         const id = (req.params as { tripId: string }).tripId;
         const trip = (await data.trips(vin, scope.ranges)).find((t) => t.id === id);
         if (!trip) throw new HttpError('not-found', `no trip ${id} of ${vin}`);
-        const eventScope = access.scope(req.principal, vin, 'events');
+        const eventScope = await access.scope(req.principal, vin, 'events');
         return {
           trip,
           series: await data.series(vin, scope.ranges, trip.start, trip.end),
@@ -494,7 +494,7 @@ export const vehicleRoutes = fp(
         const id = (req.params as { id: number }).id;
         const event = await data.event(vin, id, scope.ranges);
         if (!event) throw new HttpError('not-found', `no event ${id} of ${vin}`);
-        const traceScope = access.scope(req.principal, vin, 'traces');
+        const traceScope = await access.scope(req.principal, vin, 'traces');
         if (traceScope)
           await access.recordAccess(req.principal, traceScope, {
             vin,
@@ -627,7 +627,7 @@ export const vehicleRoutes = fp(
         const scope: Partial<Record<DataKind, VehicleScope['ranges']>> = {};
         let relation: 'owner' | 'grantee' | undefined;
         for (const k of DATA_KINDS) {
-          const s = access.scope(req.principal, vin, k);
+          const s = await access.scope(req.principal, vin, k);
           if (!s) continue;
           relation = s.relation;
           scope[k] = s.ranges;
@@ -647,7 +647,7 @@ export const vehicleRoutes = fp(
           data,
           scope,
           ...(relation === 'owner' && req.principal.kind === 'user'
-            ? { accessRecords: access.accessLog(req.principal.user, vin) }
+            ? { accessRecords: await access.accessLog(req.principal.user, vin) }
             : {}),
         });
         return {
@@ -723,7 +723,7 @@ export const vehicleRoutes = fp(
         const owner = requireKind(req, 'registered');
         const vin = canonicalVin((req.params as { vin: string }).vin);
         return {
-          records: access.accessLog(owner, vin).map((r) => ({
+          records: (await access.accessLog(owner, vin)).map((r) => ({
             id: r.id,
             kind: r.kind,
             at: r.at,

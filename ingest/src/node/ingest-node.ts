@@ -11,7 +11,6 @@ import { operatorRoutes } from '../http/operator-routes.js';
 import { ALL_BATCHES, deviceOfBatchTopic, receiptTopic } from '../broker/topics.js';
 import { tokenAuthenticator } from '../auth/token-authenticator.js';
 import { AccessService } from '../access/access-service.js';
-import { SqliteAccessStore } from '../access/access-store.js';
 import { buildApp, type AppDependencies, type NodeInfo, type NodeStatus } from '../http/app.js';
 import { VehicleData } from '../vehicles/vehicle-data.js';
 import { EnrolmentService } from '../http/enrolment-service.js';
@@ -20,7 +19,8 @@ import { VerifierPool } from '../pipeline/verifier-pool.js';
 import { loadOrCreateNodeKeys, type NodeKeys } from '../sidechain/node-keys.js';
 import { ReceiptDispatcher } from '../sidechain/receipt-dispatcher.js';
 import { Sidechain } from '../sidechain/sidechain.js';
-import { SqliteIngestStore } from '../storage/sqlite-store.js';
+import type { IngestStore } from '../storage/ingest-store.js';
+import { openIngestStore } from '../storage/open-store.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
@@ -71,8 +71,13 @@ function keyNameOf(origin: string): string {
 }
 
 export interface IngestNodeOptions {
-  /** Folder for the database (node.db) and the node keys (keys/). */
+  /** Folder for the node keys (keys/), the operator token and the SQLite database (node.db). */
   readonly dataDir: string;
+  /**
+   * A PostgreSQL connection URL to keep the data in instead of `<dataDir>/node.db`
+   * (docs/storage.md).
+   */
+  readonly database?: string;
   /** Checkpoint origin line; also the checkpoint key's name. */
   readonly origin?: string;
   /** Embedded broker listen address (default 127.0.0.1:1883; port 0 picks one). */
@@ -110,7 +115,7 @@ export interface IngestNodeOptions {
 
 /**
  * One ingestion node: broker (embedded aedes or an external one), verification pipeline,
- * SQLite store, the sidechain with its checkpoints, receipts, and the HTTP API.
+ * store (SQLite or PostgreSQL), the sidechain with its checkpoints, receipts, and the HTTP API.
  */
 export class IngestNode {
   private timer: NodeJS.Timeout | undefined;
@@ -123,7 +128,7 @@ export class IngestNode {
   operatorTokenFile!: string;
 
   private constructor(
-    readonly store: SqliteIngestStore,
+    readonly store: IngestStore,
     readonly keys: NodeKeys,
     readonly sidechain: Sidechain,
     readonly enrolment: EnrolmentService,
@@ -153,7 +158,7 @@ export class IngestNode {
         },
         'created node keys',
       );
-    const store = new SqliteIngestStore(join(options.dataDir, 'node.db'));
+    const store = await openIngestStore(options);
     const sidechain = new Sidechain({ store, origin, signer: keys.checkpointSigner });
     await sidechain.open();
     const metrics = new IngestMetrics();
@@ -275,7 +280,7 @@ export class IngestNode {
       checkpointVerifierKey: keys.checkpointVerifierKey,
       receiptPublicKey: keys.receiptPublicKey,
     };
-    const access = new AccessService(new SqliteAccessStore(store.database), store);
+    const access = new AccessService(store.access);
     const startedAt = Date.now();
     const rate = new RateMeter(() => metrics.acceptedCount());
     closers.push(async () => rate.stop());
@@ -359,12 +364,15 @@ export class IngestNode {
    * Opens a node's data folder without broker or HTTP (evidence export, audits). The origin is
    * read from the latest checkpoint when not given. Do not run it beside a live node that signs.
    */
-  static async openData(dataDir: string, origin?: string) {
-    const store = new SqliteIngestStore(join(dataDir, 'node.db'));
+  static async openData(
+    dataDir: string,
+    o: { readonly origin?: string; readonly database?: string | undefined } = {},
+  ) {
+    const store = await openIngestStore({ dataDir, database: o.database });
     const latest = await store.latestCheckpoint();
-    const o = origin ?? latest?.note.split('\n')[0] ?? DEFAULT_ORIGIN;
-    const keys = await loadOrCreateNodeKeys(join(dataDir, 'keys'), keyNameOf(o));
-    const sidechain = new Sidechain({ store, origin: o, signer: keys.checkpointSigner });
+    const origin = o.origin ?? latest?.note.split('\n')[0] ?? DEFAULT_ORIGIN;
+    const keys = await loadOrCreateNodeKeys(join(dataDir, 'keys'), keyNameOf(origin));
+    const sidechain = new Sidechain({ store, origin, signer: keys.checkpointSigner });
     await sidechain.open();
     return { store, keys, sidechain, close: () => store.close() };
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   batchHash,
   buildBatchPayload,
+  encodeLogEntry,
   generateDeviceKey,
   sha256,
   signBatch,
@@ -228,12 +229,13 @@ describe('BatchIngestor', () => {
     const [b0, b1] = chain(key, 2);
     const first = ingestor.ingest(key.deviceId, b0!);
     while (ingestor.waitingForCommit === 0) await new Promise((r) => setTimeout(r, 2));
-    expect(store.revokeDeviceStatusSync(key.deviceId)).toBe('revoked');
+    const revocation = encodeLogEntry({ type: 'revocation', deviceId: key.deviceId, at: 1, reason: 'stolen' });
+    expect(await store.revokeDevice({ deviceId: key.deviceId, logEntry: revocation })).toEqual({ leafIndex: 1 });
     await ingestor.flush();
     expect(await first).toMatchObject({ status: 'rejected', code: 'revoked-device' });
     expect(accepted).toEqual([]);
     expect(await store.getBatch(key.deviceId, 0)).toBeUndefined();
-    expect(await store.logSize()).toBe(1);
+    expect(await store.logSize()).toBe(2);
     // From then on the device is refused before its batches are verified.
     expect(await ingestor.ingest(key.deviceId, b1!)).toMatchObject({ status: 'rejected', code: 'revoked-device' });
     expect(rejections).toEqual(['revoked-device', 'revoked-device']);

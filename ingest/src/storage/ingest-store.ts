@@ -1,20 +1,24 @@
 /**
  * What the ingestion node keeps, behind one interface so a second backend (PostgreSQL) can
- * implement it. Methods are async for that reason even though SQLite answers synchronously.
+ * implement it (sqlite-store.ts, postgres-store.ts; open-store.ts picks one). Methods are async
+ * for that reason even though SQLite answers synchronously.
  * Every multi-row change that must not be half-done after a SIGKILL is one method, one
  * transaction.
  */
+
+import type { AccessStore } from '../access/access-store.js';
 
 /**
  * A refusal by the store, the same from every backend. `revoked`: the batch's device was
  * revoked (it may have been verified before the revocation committed). `key-rotated`: the key
  * that signed the batch is no longer the device's key for its seq (a rotation committed after
- * the batch was verified).
+ * the batch was verified). `unavailable`: the database cannot be reached or opened.
  */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   constructor(
-    readonly code: 'chain' | 'schema' | 'not-found' | 'bad-input' | 'revoked' | 'key-rotated',
+    readonly code:
+      'chain' | 'schema' | 'not-found' | 'bad-input' | 'revoked' | 'key-rotated' | 'unavailable',
     message: string,
   ) {
     super(message);
@@ -145,6 +149,15 @@ export interface HeldBatch {
   readonly receivedAt: number;
 }
 
+export interface QuarantinedBatch {
+  readonly deviceId: string | undefined;
+  readonly seq: number | undefined;
+  readonly hash: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly reason: string;
+  readonly receivedAt: number;
+}
+
 export interface CheckpointRow {
   readonly treeSize: number;
   readonly root: Uint8Array;
@@ -191,6 +204,9 @@ export interface LogNodeId {
 }
 
 export interface IngestStore {
+  /** Users, sessions, API tokens and grants, in the same database and its transactions. */
+  readonly access: AccessStore;
+
   // Enrolment and devices
   addEnrolmentToken(token: EnrolmentToken): Promise<void>;
   /** Marks the token used and registers the device, atomically; undefined if unusable. */
@@ -211,23 +227,25 @@ export interface IngestStore {
   /** Every device, oldest registration first (the operator's device list). */
   listDevices(): Promise<DeviceRecord[]>;
   /**
-   * Marks an active device revoked. Synchronous so it can run inside `appendLogEntry`'s
-   * `alongside`: the status and the revocation leaf commit together or not at all. From its
-   * commit on, `acceptBatches` refuses the device's batches, even ones verified before it.
+   * Marks an active device revoked and appends its revocation entry, in one transaction: the
+   * status and the leaf commit together or not at all. From its commit on, `acceptBatches`
+   * refuses the device's batches, even ones verified before it.
    */
-  revokeDeviceStatusSync(deviceId: string): 'revoked' | 'unknown-device' | 'already-revoked';
+  revokeDevice(args: {
+    deviceId: string;
+    logEntry: Uint8Array;
+  }): Promise<{ leafIndex: number } | { error: 'unknown-device' | 'already-revoked' }>;
   /**
-   * Gives an active device a new key from `fromSeq` on (docs/protocol.md, key rotation).
-   * Synchronous, to run inside `appendLogEntry`'s `alongside` with the key-rotation leaf.
-   * `seq-passed`: `fromSeq` is below the device's next expected seq or a rotation already
-   * covers it.
+   * Gives an active device a new key from `fromSeq` on (docs/protocol.md, key rotation) and
+   * appends its key-rotation entry, in one transaction. `seq-passed`: `fromSeq` is below the
+   * device's next expected seq or a rotation already covers it.
    */
-  rotateDeviceKeySync(args: {
+  rotateDeviceKey(args: {
     deviceId: string;
     publicKey: Uint8Array;
     fromSeq: number;
-    leafIndex: number;
-  }): 'rotated' | 'unknown-device' | 'revoked' | 'seq-passed';
+    logEntry: Uint8Array;
+  }): Promise<{ leafIndex: number } | { error: 'unknown-device' | 'revoked' | 'seq-passed' }>;
   /** Single-use check of an MQTT token nonce; false when it was seen before (a replay). */
   useNonce(deviceId: string, nonce: Uint8Array, expiresAt: number, now: number): Promise<boolean>;
 
@@ -265,6 +283,8 @@ export interface IngestStore {
     reason: string;
     receivedAt: number;
   }): Promise<void>;
+  /** A device's quarantined batches, bytes and all, in seq order (for the operator). */
+  quarantined(deviceId: string): Promise<QuarantinedBatch[]>;
   recordRejection(args: {
     at: number;
     deviceId?: string;
@@ -295,16 +315,11 @@ export interface IngestStore {
   logSize(): Promise<number>;
   logEntry(leafIndex: number): Promise<{ entry: Uint8Array; leafHash: Uint8Array } | undefined>;
   /**
-   * Appends a leaf that is not a batch (registrations, revocations, access records).
-   * `alongside` runs in the same transaction with the new leaf's index, so a private record
-   * and the leaf committing to it are stored together or not at all; it must be synchronous
-   * and write through the same store.
+   * Appends a leaf that stands alone. Leaves that commit to a private record are appended by
+   * the method that writes the record, in its transaction (registerDevice, revokeDevice,
+   * rotateDeviceKey, AccessStore.appendAccessRecord).
    */
-  appendLogEntry(
-    entry: Uint8Array,
-    leafHash: Uint8Array,
-    alongside?: (leafIndex: number) => void,
-  ): Promise<number>;
+  appendLogEntry(entry: Uint8Array, leafHash: Uint8Array): Promise<number>;
   /** Node hashes of complete subtrees. */
   getLogNodes(ids: readonly LogNodeId[]): Promise<Uint8Array[]>;
   /**

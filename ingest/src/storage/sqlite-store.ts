@@ -1,6 +1,13 @@
 import Database from 'better-sqlite3';
-import { decodeBatch, leafHash, nodeHash, scaledToNumber } from '@enginechain/shared';
+import { leafHash, nodeHash } from '@enginechain/shared';
+import {
+  SAMPLE_ID_SPAN,
+  SamplePageBuilder,
+  samplesIn,
+  type SampleBatchRow,
+} from './batch-samples.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteAccessStore } from './sqlite-access-store.js';
 import { StoreError, keyForSeq } from './ingest-store.js';
 import type {
   AcceptedBatch,
@@ -14,6 +21,7 @@ import type {
   IngestStore,
   BatchLeaf,
   LogNodeId,
+  QuarantinedBatch,
   SamplePage,
   SamplePageQuery,
   StoredBatchRow,
@@ -32,9 +40,6 @@ type DeviceHeads = Map<
 >;
 const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-
-/** A sample's id is its batch's leaf index × this + its place in the batch (SamplePage). */
-const SAMPLE_ID_SPAN = 2 ** 20;
 
 /**
  * The node's SQLite store: one file, WAL, synchronous=NORMAL, and one synchronous=FULL commit
@@ -67,14 +72,15 @@ export class SqliteIngestStore implements IngestStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    // Users and grants live beside the log they write to: same connection, same transactions.
+    this.access = new SqliteAccessStore(this.db, (entry, hash) => this.appendLeafTx(entry, hash));
   }
 
-  /**
-   * The open connection, for stores of other concerns that share this file and its
-   * transactions (users and grants live beside the log they write to).
-   */
-  get database(): Database.Database {
-    return this.db;
+  readonly access: SqliteAccessStore;
+
+  /** The connection's synchronous level (1 = NORMAL): a checkpoint's commit alone is FULL. */
+  get synchronous(): number {
+    return this.db.pragma('synchronous', { simple: true }) as number;
   }
 
   /** Schema version of the open file. */
@@ -169,44 +175,50 @@ export class SqliteIngestStore implements IngestStore {
     return (rows as Row[]).map((r) => this.toDevice(r));
   }
 
-  /**
-   * Marks an active device revoked. Synchronous so it can run inside `appendLogEntry`'s
-   * `alongside`: the status and the revocation leaf commit together or not at all.
-   */
-  revokeDeviceStatusSync(deviceId: string): 'revoked' | 'unknown-device' | 'already-revoked' {
-    const r = this.st(
-      "UPDATE devices SET status = 'revoked' WHERE device_id = ? AND status = 'active'",
-    ).run(deviceId);
-    if (r.changes === 1) return 'revoked';
-    return this.deviceRow(deviceId) ? 'already-revoked' : 'unknown-device';
+  async revokeDevice(args: {
+    deviceId: string;
+    logEntry: Uint8Array;
+  }): ReturnType<IngestStore['revokeDevice']> {
+    return this.db.transaction(() => {
+      const r = this.st(
+        "UPDATE devices SET status = 'revoked' WHERE device_id = ? AND status = 'active'",
+      ).run(args.deviceId);
+      if (r.changes !== 1)
+        return { error: this.deviceRow(args.deviceId) ? 'already-revoked' : 'unknown-device' } as const; // prettier-ignore
+      return { leafIndex: this.appendLeafTx(args.logEntry, leafHash(args.logEntry)) };
+    })();
   }
 
-  rotateDeviceKeySync(args: {
+  async rotateDeviceKey(args: {
     deviceId: string;
     publicKey: Uint8Array;
     fromSeq: number;
-    leafIndex: number;
-  }): 'rotated' | 'unknown-device' | 'revoked' | 'seq-passed' {
-    const row = this.st('SELECT status, next_seq FROM devices WHERE device_id = ?').get(
-      args.deviceId,
-    ) as Row | undefined;
-    if (!row) return 'unknown-device';
-    if (row.status !== 'active') return 'revoked';
-    const last = this.st('SELECT MAX(from_seq) AS s FROM device_keys WHERE device_id = ?').get(
-      args.deviceId,
-    ) as Row;
-    // Batches at or past next_seq may already be signed with the old key and on their way, but
-    // none is stored: a rotation may start there, never below (stored batches would change key).
-    if (args.fromSeq < (row.next_seq as number) || args.fromSeq <= ((last.s as number) ?? -1))
-      return 'seq-passed';
-    this.st(
-      'INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index) VALUES (?, ?, ?, ?)',
-    ).run(args.deviceId, args.fromSeq, buf(args.publicKey), args.leafIndex);
-    this.st('UPDATE devices SET public_key = ? WHERE device_id = ?').run(
-      buf(args.publicKey),
-      args.deviceId,
-    );
-    return 'rotated';
+    logEntry: Uint8Array;
+  }): ReturnType<IngestStore['rotateDeviceKey']> {
+    return this.db.transaction(() => {
+      const row = this.st('SELECT status, next_seq FROM devices WHERE device_id = ?').get(
+        args.deviceId,
+      ) as Row | undefined;
+      if (!row) return { error: 'unknown-device' as const };
+      if (row.status !== 'active') return { error: 'revoked' as const };
+      const last = this.st('SELECT MAX(from_seq) AS s FROM device_keys WHERE device_id = ?').get(
+        args.deviceId,
+      ) as Row;
+      // Batches at or past next_seq may already be signed with the old key and on their way,
+      // but none is stored: a rotation may start there, never below (stored batches would
+      // change key).
+      if (args.fromSeq < (row.next_seq as number) || args.fromSeq <= ((last.s as number) ?? -1))
+        return { error: 'seq-passed' as const };
+      const leafIndex = this.appendLeafTx(args.logEntry, leafHash(args.logEntry));
+      this.st(
+        'INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index) VALUES (?, ?, ?, ?)',
+      ).run(args.deviceId, args.fromSeq, buf(args.publicKey), leafIndex);
+      this.st('UPDATE devices SET public_key = ? WHERE device_id = ?').run(
+        buf(args.publicKey),
+        args.deviceId,
+      );
+      return { leafIndex };
+    })();
   }
 
   async useNonce(
@@ -482,6 +494,20 @@ export class SqliteIngestStore implements IngestStore {
     );
   }
 
+  async quarantined(deviceId: string): Promise<QuarantinedBatch[]> {
+    const rows = this.st('SELECT * FROM quarantine WHERE device_id = ? ORDER BY seq, id').all(
+      deviceId,
+    ) as Row[];
+    return rows.map((r) => ({
+      deviceId: (r.device_id as string | null) ?? undefined,
+      seq: (r.seq as number | null) ?? undefined,
+      hash: u8(r.hash),
+      bytes: u8(r.bytes),
+      reason: r.reason as string,
+      receivedAt: r.received_at as number,
+    }));
+  }
+
   async recordRejection(args: {
     at: number;
     deviceId?: string;
@@ -526,17 +552,7 @@ export class SqliteIngestStore implements IngestStore {
     to: number,
     names?: readonly string[],
   ): Promise<(StoredSample & { deviceId: string; seq: number })[]> {
-    const wanted = names ? new Set(names) : undefined;
-    const out: (StoredSample & { deviceId: string; seq: number; id: number })[] = [];
-    for (const r of this.sampleBatches().all(vin, from, to) as Row[]) {
-      const deviceId = r.device_id as string;
-      const seq = r.seq as number;
-      unpackSamples(r, wanted, (name, unit, time, value, id) => {
-        if (time >= from && time <= to) out.push({ deviceId, seq, name, time, value, unit, id });
-      });
-    }
-    out.sort(byTimeThenId);
-    return out.map(({ id: _id, ...sample }) => sample);
+    return samplesIn(this.sampleBatches().all(vin, from, to) as SampleBatchRow[], from, to, names);
   }
 
   /** The batches whose time span meets [from, to], earliest start first. */
@@ -562,16 +578,8 @@ export class SqliteIngestStore implements IngestStore {
     return r ? { entry: u8(r.entry), leafHash: u8(r.leaf_hash) } : undefined;
   }
 
-  async appendLogEntry(
-    entry: Uint8Array,
-    leafHash: Uint8Array,
-    alongside?: (leafIndex: number) => void,
-  ): Promise<number> {
-    return this.db.transaction(() => {
-      const leafIndex = this.appendLeafTx(entry, leafHash);
-      alongside?.(leafIndex);
-      return leafIndex;
-    })();
+  async appendLogEntry(entry: Uint8Array, leafHash: Uint8Array): Promise<number> {
+    return this.db.transaction(() => this.appendLeafTx(entry, leafHash))();
   }
 
   async getLogNodes(ids: readonly LogNodeId[]): Promise<Uint8Array[]> {
@@ -623,34 +631,10 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async samplePage(q: SamplePageQuery): Promise<SamplePage> {
-    const wanted = q.names ? new Set(q.names) : undefined;
-    const after = q.after;
-    const from = Math.max(q.from, after?.time ?? q.from);
-    const page: (StoredSample & { id: number })[] = [];
-    // Batches come earliest start first and no sample is earlier than its batch's start: once
-    // the page is full, a batch starting after its last sample cannot change it.
-    let fullUpTo = Infinity;
-    for (const r of this.sampleBatches().iterate(q.vin, from, q.to) as IterableIterator<Row>) {
-      if ((r.start_time as number) > fullUpTo) break;
-      unpackSamples(r, wanted, (name, unit, time, value, id) => {
-        if (time < from || time > q.to) return;
-        if (after && time === after.time && id <= after.id) return;
-        page.push({ id, name, time, value, unit });
-      });
-      if (page.length > q.limit) {
-        page.sort(byTimeThenId);
-        page.length = q.limit + 1;
-        fullUpTo = (page[q.limit] as { time: number }).time;
-      }
-    }
-    page.sort(byTimeThenId);
-    const more = page.length > q.limit;
-    page.length = Math.min(page.length, q.limit);
-    const last = page[page.length - 1];
-    return {
-      samples: page,
-      next: more && last ? { time: last.time, id: last.id } : undefined,
-    };
+    const page = new SamplePageBuilder(q);
+    for (const r of this.sampleBatches().iterate(q.vin, page.from, q.to))
+      if (!page.add(r as SampleBatchRow)) break;
+    return page.page();
   }
 
   async batchLeaves(vin: string, from: number, to: number): Promise<BatchLeaf[]> {
@@ -862,42 +846,3 @@ class LogAppender {
     return this.written.get(LogAppender.key(level, idx)) ?? this.store.logNodeTx(level, idx);
   }
 }
-
-/**
- * Calls `each` for every sample of a stored batch (all, or those named in `wanted`), column by
- * column, with the sample's id (see SamplePage). Samples are read from the evidence bytes,
- * which were verified before they were stored; booleans come back as 0 and 1.
- */
-function unpackSamples(
-  row: Row,
-  wanted: ReadonlySet<string> | undefined,
-  each: (name: string, unit: string, time: number, value: number | string, id: number) => void,
-): void {
-  const decoded = decodeBatch(row.bytes as Buffer);
-  if (!decoded.ok)
-    throw new StoreError('schema', `stored batch ${String(row.device_id)}/${String(row.seq)} does not decode: ${decoded.error.message}`);
-  const { start, signals } = decoded.value.payload;
-  const base = (row.leaf_index as number) * SAMPLE_ID_SPAN;
-  let k = 0;
-  for (const c of signals) {
-    const n = c.timeDeltas.length;
-    if (wanted && !wanted.has(c.name)) {
-      k += n;
-      continue;
-    }
-    const v = c.values;
-    let time = start;
-    for (let i = 0; i < n; i++, k++) {
-      time += c.timeDeltas[i] as number;
-      const value =
-        v.type === 'scaled' ? scaledToNumber(v.integers[i] as number, v.exponent)
-        : v.type === 'float' ? (v.numbers[i] as number)
-        : v.type === 'string' ? (v.strings[i] as string)
-        : v.booleans[i] ? 1 : 0;
-      each(c.name, c.unit, time, value, base + k);
-    }
-  }
-} // prettier-ignore
-
-const byTimeThenId = (a: { time: number; id: number }, b: { time: number; id: number }) =>
-  a.time - b.time || a.id - b.id;
