@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { leafHash } from '@enginechain/shared';
-import type { DataKind } from '../access/access-record.js';
 import type {
   AccessRecordRow,
   AccessStore,
@@ -11,42 +10,15 @@ import type {
 } from '../access/access-store.js';
 import { query } from './postgres-query.js';
 import type { LogAppender } from './postgres-store.js';
-
-type Row = Record<string, unknown>;
-const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
-const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-
-const userOf = (r: Row): User => ({
-  id: Number(r.id),
-  username: String(r.username),
-  kind: r.kind as UserKind,
-  displayName: String(r.display_name),
-  createdAt: Number(r.created_at),
-});
-
-const GRANT_SELECT = `
-  SELECT g.*, o.username AS owner, b.username AS business, a.leaf_index, a.record_hash
-  FROM grants g
-  JOIN users o ON o.id = g.owner_id
-  JOIN users b ON b.id = g.business_id
-  JOIN access_records a ON a.grant_id = g.id AND a.kind = 'grant'`;
-
-const grantOf = (r: Row): GrantRow => ({
-  id: Number(r.id),
-  ownerId: Number(r.owner_id),
-  owner: String(r.owner),
-  businessId: Number(r.business_id),
-  business: String(r.business),
-  vin: String(r.vin),
-  kinds: JSON.parse(String(r.kinds)) as DataKind[],
-  from: Number(r.from_time),
-  to: Number(r.to_time),
-  expiresAt: Number(r.expires_at),
-  createdAt: Number(r.created_at),
-  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-  leafIndex: Number(r.leaf_index),
-  recordHash: u8(r.record_hash),
-});
+import {
+  GRANT_SELECT,
+  buf,
+  toAccessRecord,
+  toApiToken,
+  toGrant,
+  toUser,
+  type Row,
+} from './rows.js';
 
 /**
  * The access store in the node's PostgreSQL database. Usernames and owners compare without
@@ -75,28 +47,28 @@ export class PostgresAccessStore implements AccessStore {
       [u.username, u.kind, u.displayName, u.passwordHash, u.now],
     );
     const row = r.rows[0];
-    return row ? userOf(row) : 'exists';
+    return row ? toUser(row) : 'exists';
   }
 
   async userById(id: number): Promise<User | undefined> {
     const r = (
       await query(this.pool, 'SELECT * FROM users WHERE id = $1 AND disabled_at IS NULL', [id])
     ).rows[0];
-    return r ? userOf(r) : undefined;
+    return r ? toUser(r) : undefined;
   }
 
   async userByName(username: string): Promise<(User & { passwordHash: string }) | undefined> {
     const r = (
       await query(this.pool, 'SELECT * FROM users WHERE lower(username) = lower($1) AND disabled_at IS NULL', [username])
     ).rows[0]; // prettier-ignore
-    return r ? { ...userOf(r), passwordHash: String(r.password_hash) } : undefined;
+    return r ? { ...toUser(r), passwordHash: String(r.password_hash) } : undefined;
   }
 
   async listUsers(kind?: UserKind): Promise<User[]> {
     const rows = kind
       ? (await query(this.pool, 'SELECT * FROM users WHERE kind = $1 AND disabled_at IS NULL ORDER BY lower(username), id', [kind])).rows
       : (await query(this.pool, 'SELECT * FROM users WHERE disabled_at IS NULL ORDER BY lower(username), id')).rows; // prettier-ignore
-    return rows.map(userOf);
+    return rows.map(toUser);
   }
 
   async addSession(
@@ -122,7 +94,7 @@ export class PostgresAccessStore implements AccessStore {
         [buf(tokenHash), now],
       )
     ).rows[0];
-    return r ? userOf(r) : undefined;
+    return r ? toUser(r) : undefined;
   }
 
   async deleteSession(tokenHash: Uint8Array): Promise<void> {
@@ -161,21 +133,14 @@ export class PostgresAccessStore implements AccessStore {
         [buf(tokenHash), now],
       )
     ).rows[0];
-    return r ? { user: userOf(r), tokenId: Number(r.token_id) } : undefined;
+    return r ? { user: toUser(r), tokenId: Number(r.token_id) } : undefined;
   }
 
   async apiTokens(userId: number): Promise<ApiTokenRow[]> {
     const rows = (
       await query(this.pool, 'SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY id', [userId])
     ).rows;
-    return rows.map((r) => ({
-      id: Number(r.id),
-      name: String(r.name),
-      createdAt: Number(r.created_at),
-      expiresAt: Number(r.expires_at),
-      revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-      lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
-    }));
+    return rows.map(toApiToken);
   }
 
   async revokeApiToken(userId: number, id: number, now: number): Promise<boolean> {
@@ -225,19 +190,19 @@ export class PostgresAccessStore implements AccessStore {
 
   async grantById(id: number): Promise<GrantRow | undefined> {
     const r = (await query(this.pool, `${GRANT_SELECT} WHERE g.id = $1`, [id])).rows[0];
-    return r ? grantOf(r) : undefined;
+    return r ? toGrant(r) : undefined;
   }
 
   async grantsOfOwner(ownerId: number): Promise<GrantRow[]> {
     return (
       await query(this.pool, `${GRANT_SELECT} WHERE g.owner_id = $1 ORDER BY g.id`, [ownerId])
-    ).rows.map(grantOf);
+    ).rows.map(toGrant);
   }
 
   async grantsOfBusiness(businessId: number): Promise<GrantRow[]> {
     return (
       await query(this.pool, `${GRANT_SELECT} WHERE g.business_id = $1 ORDER BY g.id`, [businessId])
-    ).rows.map(grantOf); // prettier-ignore
+    ).rows.map(toGrant); // prettier-ignore
   }
 
   async accessRecords(vin: string): Promise<AccessRecordRow[]> {
@@ -249,18 +214,7 @@ export class PostgresAccessStore implements AccessStore {
         [vin],
       )
     ).rows;
-    return rows.map((r) => ({
-      id: Number(r.id),
-      kind: r.kind as AccessRecordRow['kind'],
-      vin: String(r.vin),
-      userId: Number(r.user_id),
-      username: String(r.username),
-      grantId: r.grant_id === null ? null : Number(r.grant_id),
-      at: Number(r.at),
-      record: u8(r.record),
-      recordHash: u8(r.record_hash),
-      leafIndex: Number(r.leaf_index),
-    }));
+    return rows.map(toAccessRecord);
   }
 
   async ownedVins(username: string): Promise<string[]> {

@@ -30,16 +30,24 @@ import type {
 import { PostgresAccessStore } from './postgres-access-store.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { query, withoutPassword, type Queryable } from './postgres-query.js';
+import {
+  buf,
+  toBatch,
+  toBatchLeaf,
+  toCheckpoint,
+  toDevice,
+  toDrop,
+  toEvent,
+  toQuarantined,
+  u8,
+  type Row,
+} from './rows.js';
 
-type Row = Record<string, unknown>;
 /** Chain heads as a group transaction moves them; headHash is set once a batch moved it. */
 type DeviceHeads = Map<
   string,
   { status: string; nextSeq: number; headHash: Uint8Array | undefined; keys: DeviceKeyPeriod[] }
 >;
-
-const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
-const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 /** BIGINT columns hold ms times, seqs and leaf indices: all safe integers, read as numbers. */
 const INT8_OID = 20;
@@ -224,13 +232,13 @@ export class PostgresIngestStore implements IngestStore {
     const rows = (
       await query(this.pool, 'SELECT * FROM devices WHERE vin = $1 ORDER BY registered_at, device_id', [vin])
     ).rows; // prettier-ignore
-    return Promise.all(rows.map((r) => toDevice(this.pool, r)));
+    return Promise.all(rows.map((r) => deviceOf(this.pool, r)));
   }
 
   async listDevices(): Promise<DeviceRecord[]> {
     const rows = (await query(this.pool, 'SELECT * FROM devices ORDER BY registered_at, device_id'))
       .rows;
-    return Promise.all(rows.map((r) => toDevice(this.pool, r)));
+    return Promise.all(rows.map((r) => deviceOf(this.pool, r)));
   }
 
   async revokeDevice(args: {
@@ -501,14 +509,7 @@ export class PostgresIngestStore implements IngestStore {
     const rows = (
       await query(this.pool, 'SELECT * FROM quarantine WHERE device_id = $1 ORDER BY seq NULLS FIRST, id', [deviceId])
     ).rows; // prettier-ignore
-    return rows.map((r) => ({
-      deviceId: (r.device_id as string | null) ?? undefined,
-      seq: (r.seq as number | null) ?? undefined,
-      hash: u8(r.hash),
-      bytes: u8(r.bytes),
-      reason: r.reason as string,
-      receivedAt: r.received_at as number,
-    }));
+    return rows.map(toQuarantined);
   }
 
   async recordRejection(args: {
@@ -606,14 +607,7 @@ export class PostgresIngestStore implements IngestStore {
         [vin, from, to],
       )
     ).rows;
-    return rows.map((r) => ({
-      deviceId: r.device_id as string,
-      seq: r.seq as number,
-      leafIndex: r.leaf_index as number,
-      startTime: r.start_time as number,
-      endTime: r.end_time as number,
-      kind: r.kind as string,
-    }));
+    return rows.map(toBatchLeaf);
   }
 
   async vehicleStats(vin: string): Promise<VehicleStats> {
@@ -754,7 +748,7 @@ async function logNode(db: Queryable, level: number, idx: number): Promise<Uint8
 
 async function deviceRow(db: Queryable, deviceId: string): Promise<DeviceRecord | undefined> {
   const r = (await query(db, 'SELECT * FROM devices WHERE device_id = $1', [deviceId])).rows[0];
-  return r ? toDevice(db, r) : undefined;
+  return r ? deviceOf(db, r) : undefined;
 }
 
 async function keysOf(db: Queryable, deviceId: string): Promise<DeviceKeyPeriod[]> {
@@ -768,68 +762,8 @@ async function keysOf(db: Queryable, deviceId: string): Promise<DeviceKeyPeriod[
   }));
 }
 
-async function toDevice(db: Queryable, r: Row): Promise<DeviceRecord> {
-  return {
-    deviceId: r.device_id as string,
-    publicKey: u8(r.public_key),
-    keys: await keysOf(db, r.device_id as string),
-    vin: r.vin as string,
-    vinSalt: u8(r.vin_salt),
-    owner: (r.owner as string | null) ?? undefined,
-    status: r.status as 'active' | 'revoked',
-    registeredAt: r.registered_at as number,
-    registrationLeaf: r.registration_leaf as number,
-    nextSeq: r.next_seq as number,
-    headHash: u8(r.head_hash),
-  };
-}
-
-function toBatch(r: Row): StoredBatchRow {
-  return {
-    deviceId: r.device_id as string,
-    seq: r.seq as number,
-    hash: u8(r.hash),
-    bytes: u8(r.bytes),
-    vin: r.vin as string,
-    kind: r.kind as string,
-    startTime: r.start_time as number,
-    endTime: r.end_time as number,
-    receivedAt: r.received_at as number,
-    leafIndex: r.leaf_index as number,
-  };
-}
-
-function toDrop(r: Row): DeclaredDrop {
-  return {
-    seq: r.seq as number,
-    hash: u8(r.hash),
-    sampleCount: r.sample_count as number,
-    firstTime: r.first_time as number,
-    lastTime: r.last_time as number,
-  };
-}
-
-function toEvent(r: Row): StoredEvent {
-  return {
-    id: r.id as number,
-    deviceId: r.device_id as string,
-    seq: r.seq as number,
-    vin: r.vin as string,
-    type: r.type as string,
-    priority: r.priority as string,
-    start: r.start_time as number,
-    end: r.end_time as number,
-    data: JSON.parse(r.data as string) as Record<string, unknown>,
-  };
-}
-
-function toCheckpoint(r: Row): CheckpointRow {
-  return {
-    treeSize: r.tree_size as number,
-    root: u8(r.root),
-    note: r.note as string,
-    createdAt: r.created_at as number,
-  };
+async function deviceOf(db: Queryable, r: Row): Promise<DeviceRecord> {
+  return toDevice(r, await keysOf(db, r.device_id as string));
 }
 
 /** The rows of a group of accepted batches, written in one statement per table. */

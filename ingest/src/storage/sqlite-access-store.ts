@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3';
 import { leafHash } from '@enginechain/shared';
-import type { DataKind } from '../access/access-record.js';
 import type {
   AccessRecordRow,
   AccessStore,
@@ -9,42 +8,15 @@ import type {
   User,
   UserKind,
 } from '../access/access-store.js';
-
-type Row = Record<string, unknown>;
-const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
-const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-
-const userOf = (r: Row): User => ({
-  id: Number(r.id),
-  username: String(r.username),
-  kind: r.kind as UserKind,
-  displayName: String(r.display_name),
-  createdAt: Number(r.created_at),
-});
-
-const GRANT_SELECT = `
-  SELECT g.*, o.username AS owner, b.username AS business, a.leaf_index, a.record_hash
-  FROM grants g
-  JOIN users o ON o.id = g.owner_id
-  JOIN users b ON b.id = g.business_id
-  JOIN access_records a ON a.grant_id = g.id AND a.kind = 'grant'`;
-
-const grantOf = (r: Row): GrantRow => ({
-  id: Number(r.id),
-  ownerId: Number(r.owner_id),
-  owner: String(r.owner),
-  businessId: Number(r.business_id),
-  business: String(r.business),
-  vin: String(r.vin),
-  kinds: JSON.parse(String(r.kinds)) as DataKind[],
-  from: Number(r.from_time),
-  to: Number(r.to_time),
-  expiresAt: Number(r.expires_at),
-  createdAt: Number(r.created_at),
-  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-  leafIndex: Number(r.leaf_index),
-  recordHash: u8(r.record_hash),
-});
+import {
+  GRANT_SELECT,
+  buf,
+  toAccessRecord,
+  toApiToken,
+  toGrant,
+  toUser,
+  type Row,
+} from './rows.js';
 
 /**
  * The access store in the node's SQLite file, sharing its connection so an access record and
@@ -90,14 +62,14 @@ export class SqliteAccessStore implements AccessStore {
   private user(id: number): User | undefined {
     const r = this.st('SELECT * FROM users WHERE id = ? AND disabled_at IS NULL').get(id) as
       Row | undefined;
-    return r ? userOf(r) : undefined;
+    return r ? toUser(r) : undefined;
   }
 
   async userByName(username: string): Promise<(User & { passwordHash: string }) | undefined> {
     const r = this.st('SELECT * FROM users WHERE username = ? AND disabled_at IS NULL').get(
       username,
     ) as Row | undefined;
-    return r ? { ...userOf(r), passwordHash: String(r.password_hash) } : undefined;
+    return r ? { ...toUser(r), passwordHash: String(r.password_hash) } : undefined;
   }
 
   async listUsers(kind?: UserKind): Promise<User[]> {
@@ -108,7 +80,7 @@ export class SqliteAccessStore implements AccessStore {
           ).all(kind)
         : this.st('SELECT * FROM users WHERE disabled_at IS NULL ORDER BY username').all()
     ) as Row[];
-    return rows.map(userOf);
+    return rows.map(toUser);
   }
 
   async addSession(
@@ -167,14 +139,7 @@ export class SqliteAccessStore implements AccessStore {
   async apiTokens(userId: number): Promise<ApiTokenRow[]> {
     return (
       this.st('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id').all(userId) as Row[]
-    ).map((r) => ({
-      id: Number(r.id),
-      name: String(r.name),
-      createdAt: Number(r.created_at),
-      expiresAt: Number(r.expires_at),
-      revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-      lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
-    }));
+    ).map(toApiToken);
   }
 
   async revokeApiToken(userId: number, id: number, now: number): Promise<boolean> {
@@ -222,19 +187,19 @@ export class SqliteAccessStore implements AccessStore {
 
   async grantById(id: number): Promise<GrantRow | undefined> {
     const r = this.st(`${GRANT_SELECT} WHERE g.id = ?`).get(id) as Row | undefined;
-    return r ? grantOf(r) : undefined;
+    return r ? toGrant(r) : undefined;
   }
 
   async grantsOfOwner(ownerId: number): Promise<GrantRow[]> {
     return (
       this.st(`${GRANT_SELECT} WHERE g.owner_id = ? ORDER BY g.id`).all(ownerId) as Row[]
-    ).map(grantOf);
+    ).map(toGrant);
   }
 
   async grantsOfBusiness(businessId: number): Promise<GrantRow[]> {
     return (
       this.st(`${GRANT_SELECT} WHERE g.business_id = ? ORDER BY g.id`).all(businessId) as Row[]
-    ).map(grantOf);
+    ).map(toGrant);
   }
 
   async accessRecords(vin: string): Promise<AccessRecordRow[]> {
@@ -243,18 +208,7 @@ export class SqliteAccessStore implements AccessStore {
         `SELECT a.*, u.username FROM access_records a JOIN users u ON u.id = a.user_id
          WHERE a.vin = ? ORDER BY a.id`,
       ).all(vin) as Row[]
-    ).map((r) => ({
-      id: Number(r.id),
-      kind: r.kind as AccessRecordRow['kind'],
-      vin: String(r.vin),
-      userId: Number(r.user_id),
-      username: String(r.username),
-      grantId: r.grant_id === null ? null : Number(r.grant_id),
-      at: Number(r.at),
-      record: u8(r.record),
-      recordHash: u8(r.record_hash),
-      leafIndex: Number(r.leaf_index),
-    }));
+    ).map(toAccessRecord);
   }
 
   async ownedVins(username: string): Promise<string[]> {

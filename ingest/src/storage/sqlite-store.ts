@@ -8,6 +8,18 @@ import {
 } from './batch-samples.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteAccessStore } from './sqlite-access-store.js';
+import {
+  buf,
+  toBatch,
+  toBatchLeaf,
+  toCheckpoint,
+  toDevice,
+  toDrop,
+  toEvent,
+  toQuarantined,
+  u8,
+  type Row,
+} from './rows.js';
 import { StoreError, keyForSeq } from './ingest-store.js';
 import type {
   AcceptedBatch,
@@ -32,14 +44,11 @@ import type {
 
 export { StoreError };
 
-type Row = Record<string, unknown>;
 /** Chain heads as a group transaction moves them; headHash is set once a batch moved it. */
 type DeviceHeads = Map<
   string,
   { nextSeq: number; headHash: Uint8Array | undefined; keys: DeviceKeyPeriod[] | undefined }
 >;
-const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
-const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 /**
  * The node's SQLite store: one file, WAL, synchronous=NORMAL, and one synchronous=FULL commit
@@ -427,26 +436,14 @@ export class SqliteIngestStore implements IngestStore {
       seq,
     ) as Row | undefined;
     if (!r) return undefined;
-    return {
-      seq: r.seq as number,
-      hash: u8(r.hash),
-      sampleCount: r.sample_count as number,
-      firstTime: r.first_time as number,
-      lastTime: r.last_time as number,
-    };
+    return toDrop(r);
   }
 
   async declaredDropsFrom(deviceId: string, fromSeq: number): Promise<DeclaredDrop[]> {
     const rows = this.st(
       'SELECT * FROM declared_drops WHERE device_id = ? AND seq >= ? ORDER BY seq',
     ).all(deviceId, fromSeq) as Row[];
-    return rows.map((r) => ({
-      seq: r.seq as number,
-      hash: u8(r.hash),
-      sampleCount: r.sample_count as number,
-      firstTime: r.first_time as number,
-      lastTime: r.last_time as number,
-    }));
+    return rows.map(toDrop);
   }
 
   /** Records drops declared by a batch that is itself still held behind a gap. */
@@ -498,14 +495,7 @@ export class SqliteIngestStore implements IngestStore {
     const rows = this.st('SELECT * FROM quarantine WHERE device_id = ? ORDER BY seq, id').all(
       deviceId,
     ) as Row[];
-    return rows.map((r) => ({
-      deviceId: (r.device_id as string | null) ?? undefined,
-      seq: (r.seq as number | null) ?? undefined,
-      hash: u8(r.hash),
-      bytes: u8(r.bytes),
-      reason: r.reason as string,
-      receivedAt: r.received_at as number,
-    }));
+    return rows.map(toQuarantined);
   }
 
   async recordRejection(args: {
@@ -643,14 +633,7 @@ export class SqliteIngestStore implements IngestStore {
         `SELECT device_id, seq, leaf_index, start_time, end_time, kind FROM batches
          WHERE vin = ? AND end_time >= ? AND start_time <= ? ORDER BY start_time, device_id, seq`,
       ).all(vin, from, to) as Row[]
-    ).map((r) => ({
-      deviceId: r.device_id as string,
-      seq: r.seq as number,
-      leafIndex: r.leaf_index as number,
-      startTime: r.start_time as number,
-      endTime: r.end_time as number,
-      kind: r.kind as string,
-    }));
+    ).map(toBatchLeaf);
   }
 
   async vehicleStats(vin: string): Promise<VehicleStats> {
@@ -722,60 +705,6 @@ export class SqliteIngestStore implements IngestStore {
   private toDevice(r: Row): DeviceRecord {
     return toDevice(r, this.keysOf(r.device_id as string));
   }
-}
-
-function toDevice(r: Row, keys: readonly DeviceKeyPeriod[]): DeviceRecord {
-  return {
-    deviceId: r.device_id as string,
-    publicKey: u8(r.public_key),
-    keys,
-    vin: r.vin as string,
-    vinSalt: u8(r.vin_salt),
-    owner: (r.owner as string | null) ?? undefined,
-    status: r.status as 'active' | 'revoked',
-    registeredAt: r.registered_at as number,
-    registrationLeaf: r.registration_leaf as number,
-    nextSeq: r.next_seq as number,
-    headHash: u8(r.head_hash),
-  };
-}
-
-function toBatch(r: Row): StoredBatchRow {
-  return {
-    deviceId: r.device_id as string,
-    seq: r.seq as number,
-    hash: u8(r.hash),
-    bytes: u8(r.bytes),
-    vin: r.vin as string,
-    kind: r.kind as string,
-    startTime: r.start_time as number,
-    endTime: r.end_time as number,
-    receivedAt: r.received_at as number,
-    leafIndex: r.leaf_index as number,
-  };
-}
-
-function toEvent(r: Row): StoredEvent {
-  return {
-    id: r.id as number,
-    deviceId: r.device_id as string,
-    seq: r.seq as number,
-    vin: r.vin as string,
-    type: r.type as string,
-    priority: r.priority as string,
-    start: r.start_time as number,
-    end: r.end_time as number,
-    data: JSON.parse(r.data as string) as Record<string, unknown>,
-  };
-}
-
-function toCheckpoint(r: Row): CheckpointRow {
-  return {
-    treeSize: r.tree_size as number,
-    root: u8(r.root),
-    note: r.note as string,
-    createdAt: r.created_at as number,
-  };
 }
 
 /** Aborts an optimistic group transaction so it can run again with a savepoint per batch. */
