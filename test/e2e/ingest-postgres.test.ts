@@ -23,36 +23,18 @@ import {
   type Receipt,
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  postgresMissing,
-  startTestPostgres,
-  type TestPostgres,
-} from '../../ingest/src/storage/postgres-test-server.js';
+import { describeWithPostgres } from '../../ingest/src/storage/postgres-test-server.js';
 import { freePort, startIngest, stop } from '../support/ingest-process.js';
 import { runCli } from '../support/run-cli.js';
 
 const VIN = '1HGCM82633A004352';
 const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);
-const missing = postgresMissing();
-
-if (missing !== undefined && process.env.CI === 'true') {
-  // CI installs PostgreSQL (.ci/run): there a missing server is a broken setup, not a skip.
-  it('has a PostgreSQL server to run a node on', () => {
-    throw new Error(missing);
-  });
-} else if (missing !== undefined) {
-  describe.skip(`enginechain ingest --database postgres://: skipped, ${missing}`, () => {
-    it('runs a node on PostgreSQL', () => {});
-  });
-} else {
-  let server: TestPostgres;
+describeWithPostgres('a node on PostgreSQL', (server) => {
   let work: string;
-  beforeAll(async () => {
-    server = await startTestPostgres();
+  beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'enginechain-ingest-pg-'));
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
+  });
+  afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -156,4 +138,4 @@ if (missing !== undefined && process.env.CI === 'true') {
       }
     }, 120_000); // prettier-ignore
   });
-}
+});

@@ -1,32 +1,13 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestStoreConformance } from './ingest-store.conformance.js';
 import { StoreError } from './ingest-store.js';
 import { openIngestStore } from './open-store.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { PostgresIngestStore } from './postgres-store.js';
-import { postgresMissing, startTestPostgres, type TestPostgres } from './postgres-test-server.js';
+import { describeWithPostgres } from './postgres-test-server.js';
 
-const missing = postgresMissing();
-
-if (missing !== undefined && process.env.CI === 'true') {
-  // CI installs PostgreSQL (.ci/run): there a missing server is a broken setup, not a skip.
-  it('has a PostgreSQL server to test the PostgreSQL backend against', () => {
-    throw new Error(missing);
-  });
-} else if (missing !== undefined) {
-  describe.skip(`PostgreSQL backend: skipped, ${missing}`, () => {
-    it('runs the store conformance suite against PostgreSQL', () => {});
-  });
-} else {
-  let server: TestPostgres;
-  beforeAll(async () => {
-    server = await startTestPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
-
+describeWithPostgres('PostgreSQL backend', (server) => {
   ingestStoreConformance('PostgreSQL', async () =>
     PostgresIngestStore.open(server.url(await server.createDatabase())),
   );
@@ -76,4 +57,4 @@ if (missing !== undefined && process.env.CI === 'true') {
       expect((refused as Error).message).not.toContain('secret');
     }); // prettier-ignore
   });
-}
+});

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 
 const run = promisify(execFile);
 const SUPERUSER = 'enginechain';
@@ -114,4 +115,51 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       }
     },
   };
+}
+
+/**
+ * Declares the PostgreSQL tests of a file: `body` gets a server started before them and
+ * stopped after. Where Debian's PostgreSQL is not installed they cannot run; under CI=true
+ * (which installs it) that is a broken setup and fails, elsewhere they are skipped with the
+ * reason in their title, so a developer without PostgreSQL still runs the rest of the suite.
+ */
+export function describeWithPostgres(title: string, body: (server: TestPostgres) => void): void {
+  const missing = postgresMissing();
+  if (missing !== undefined && process.env.CI === 'true') {
+    it(`${title}: has a PostgreSQL server to run against`, () => {
+      throw new Error(missing);
+    });
+    return;
+  }
+  if (missing !== undefined) {
+    // Skipped, not failed: outside CI a missing PostgreSQL is the machine's, not the code's.
+    describe.skip(`${title}: skipped, ${missing}`, () => {
+      it('needs PostgreSQL', () => {});
+    });
+    return;
+  }
+  let started: TestPostgres | undefined;
+  const live = (): TestPostgres => {
+    if (!started) throw new Error('the test PostgreSQL is not started (use it inside a test)');
+    return started;
+  };
+  // The tests hold this handle from declaration time; the server behind it starts in beforeAll.
+  const server: TestPostgres = {
+    get port() {
+      return live().port;
+    },
+    url: (database) => live().url(database),
+    tcpUrl: (database) => live().tcpUrl(database),
+    createDatabase: () => live().createDatabase(),
+    stop: () => live().stop(),
+  };
+  describe(title, () => {
+    beforeAll(async () => {
+      started = await startTestPostgres();
+    }, 120_000);
+    afterAll(async () => {
+      await started?.stop();
+    });
+    body(server);
+  });
 }
