@@ -1,27 +1,21 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
-import { pino } from 'pino';
 import {
   batchHash,
   buildBatchPayload,
   createKeyRotationRequest,
-  createMqttToken,
   decodeLogEntry,
-  ed25519PublicKeyFromRaw,
-  enrolmentRequestBody,
   generateDeviceKey,
   leafHash,
   signBatch,
   verifyInclusion,
-  verifyNodeMessage,
   ZERO_HASH,
   type DeviceKey,
-  type NodeMessage,
 } from '@enginechain/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IngestNode } from '../node/ingest-node.js';
+import type { IngestNode } from '../node/ingest-node.js';
+import { connectDevice, postEnrolment, startTestNode } from '../node/test-node.js';
 
 const VIN = '1HGCM82633A004352';
 
@@ -33,13 +27,7 @@ describe('device key rotation (real node, embedded MQTT broker, HTTP)', () => {
   });
 
   async function enrolledDevice(n: IngestNode): Promise<DeviceKey> {
-    const key = generateDeviceKey();
-    const { token } = await n.enrolment.issueToken(VIN, 'fleet');
-    const res = await fetch(`${n.httpUrl}/v1/devices`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(enrolmentRequestBody(token, VIN, key)),
-    });
+    const { key, res } = await postEnrolment(n, VIN);
     expect(res.status).toBe(201);
     return key;
   }
@@ -51,32 +39,8 @@ describe('device key rotation (real node, embedded MQTT broker, HTTP)', () => {
       body: JSON.stringify({ request: Buffer.from(request).toString('base64') }),
     });
 
-  async function connect(n: IngestNode, deviceId: string, signer: DeviceKey) {
-    const client = await mqtt.connectAsync(n.brokerUrl, {
-      username: deviceId,
-      password: Buffer.from(createMqttToken(deviceId, signer.privateKey)),
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
-    const receipts: NodeMessage[] = [];
-    const receiptKey = ed25519PublicKeyFromRaw(Buffer.from(n.keys.receiptPublicKey, 'base64'));
-    client.on('message', (_t, payload) => {
-      const v = verifyNodeMessage(new Uint8Array(payload), receiptKey);
-      if (v.ok) receipts.push(v.value);
-    });
-    await client.subscribeAsync(`ec/v1/${deviceId}/receipt`, { qos: 1 });
-    return { client, receipts };
-  }
-
   it('accepts batches before and after a rotation, late old-key ones too, and refuses the old key past its last seq', async () => {
-    node = await IngestNode.start({
-      dataDir: mkdtempSync(join(tmpdir(), 'enginechain-rotation-')),
-      mqtt: { host: '127.0.0.1', port: 0 },
-      http: { host: '127.0.0.1', port: 0 },
-      checkpointIntervalMs: 100,
-      verifierThreads: 1,
-      logger: pino({ level: 'silent' }),
-    });
+    node = await startTestNode(mkdtempSync(join(tmpdir(), 'enginechain-rotation-')));
     const n = node;
     const oldKey = await enrolledDevice(n);
     const deviceId = oldKey.deviceId;
@@ -97,7 +61,7 @@ describe('device key rotation (real node, embedded MQTT broker, HTTP)', () => {
     };
     for (let seq = 0; seq < 6; seq++) next(oldKey);
 
-    const first = await connect(n, deviceId, oldKey);
+    const first = await connectDevice(n, deviceId, oldKey);
     for (let seq = 0; seq < 4; seq++)
       await first.client.publishAsync(`ec/v1/${deviceId}/batch`, Buffer.from(batches[seq]!), {
         qos: 1,
@@ -172,8 +136,8 @@ describe('device key rotation (real node, embedded MQTT broker, HTTP)', () => {
     );
 
     // MQTT tokens now need the new key.
-    await expect(connect(n, deviceId, oldKey)).rejects.toThrow();
-    const second = await connect(n, deviceId, newKey);
+    await expect(connectDevice(n, deviceId, oldKey)).rejects.toThrow();
+    const second = await connectDevice(n, deviceId, newKey);
     for (let seq = 6; seq < 9; seq++) next(newKey);
     // Late old-key batches (4, 5), then the new key's (6..8): all accepted and receipted.
     for (let seq = 4; seq < 9; seq++)

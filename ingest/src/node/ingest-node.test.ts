@@ -1,22 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import mqtt from 'mqtt';
-import { pino } from 'pino';
 import {
   batchHash,
   buildBatchPayload,
-  createMqttToken,
-  ed25519PublicKeyFromRaw,
   enrolmentRequestBody,
-  generateDeviceKey,
   signBatch,
-  verifyNodeMessage,
   ZERO_HASH,
-  type NodeMessage,
 } from '@enginechain/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IngestNode } from './ingest-node.js';
+import { connectDevice, postEnrolment, startTestNode } from './test-node.js';
 
 const VIN = '1HGCM82633A004352';
 
@@ -27,26 +18,13 @@ describe('IngestNode (embedded broker, HTTP enrolment, receipts)', () => {
     node = undefined;
   });
 
-  async function startNode(dataDir = mkdtempSync(join(tmpdir(), 'enginechain-node-'))) {
-    node = await IngestNode.start({
-      dataDir,
-      mqtt: { host: '127.0.0.1', port: 0 },
-      http: { host: '127.0.0.1', port: 0 },
-      checkpointIntervalMs: 100,
-      verifierThreads: 1,
-      logger: pino({ level: 'silent' }),
-    });
+  async function startNode(dataDir?: string) {
+    node = await startTestNode(dataDir);
     return node;
   }
 
   async function enrol(n: IngestNode) {
-    const key = generateDeviceKey();
-    const { token } = await n.enrolment.issueToken(VIN, 'fleet');
-    const res = await fetch(`${n.httpUrl}/v1/devices`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(enrolmentRequestBody(token, VIN, key)),
-    });
+    const { key, token, res } = await postEnrolment(n, VIN);
     return { key, token, res, body: (await res.json()) as Record<string, unknown> };
   }
 
@@ -79,19 +57,7 @@ describe('IngestNode (embedded broker, HTTP enrolment, receipts)', () => {
   it('takes batches over MQTT and answers each with a signed receipt once checkpointed', async () => {
     const n = await startNode();
     const { key } = await enrol(n);
-    const client = await mqtt.connectAsync(n.brokerUrl, {
-      username: key.deviceId,
-      password: Buffer.from(createMqttToken(key.deviceId, key.privateKey)),
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
-    const receipts: NodeMessage[] = [];
-    const receiptKey = ed25519PublicKeyFromRaw(Buffer.from(n.keys.receiptPublicKey, 'base64'));
-    client.on('message', (_t, payload) => {
-      const v = verifyNodeMessage(new Uint8Array(payload), receiptKey);
-      if (v.ok) receipts.push(v.value);
-    });
-    await client.subscribeAsync(`ec/v1/${key.deviceId}/receipt`, { qos: 1 });
+    const { client, receipts } = await connectDevice(n, key.deviceId, key);
     let prev = ZERO_HASH;
     const hashes: Uint8Array[] = [];
     for (let seq = 0; seq < 5; seq++) {
