@@ -18,23 +18,21 @@ import {
   createMqttToken,
   decodeBatch,
   decodeCbor,
-  ed25519PublicKeyFromRaw,
   encodeCbor,
   enrolmentProofMessage,
   generateDeviceKey,
   signBatch,
   signCoseSign1,
   signEs256k,
-  verifyNodeMessage,
   ZERO_HASH,
   type BatchSample,
   type CborKey,
   type CborValue,
   type DeviceKey,
-  type NodeMessage,
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../../agent/src/transport/test-brokers.js';
+import { connectDevice as connectDeviceAs } from '../../ingest/src/node/test-node.js';
 
 const VIN = '1HGCM82633A004352';
 const OTHER_VIN = '1M8GDM9AXKP042788';
@@ -150,19 +148,7 @@ function payloadMap(good: Uint8Array): Map<CborKey, CborValue> {
 }
 
 async function connectDevice(node: IngestNode, key: DeviceKey) {
-  const client = await mqtt.connectAsync(node.brokerUrl, {
-    username: key.deviceId,
-    password: Buffer.from(createMqttToken(key.deviceId, key.privateKey)),
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-  });
-  const messages: NodeMessage[] = [];
-  const receiptKey = ed25519PublicKeyFromRaw(Buffer.from(node.keys.receiptPublicKey, 'base64'));
-  client.on('message', (_t, payload) => {
-    const v = verifyNodeMessage(new Uint8Array(payload), receiptKey);
-    if (v.ok) messages.push(v.value);
-  });
-  await client.subscribeAsync(`ec/v1/${key.deviceId}/receipt`, { qos: 1 });
+  const { client, receipts: messages } = await connectDeviceAs(node, key.deviceId, key);
   const publish = (bytes: Uint8Array, deviceId = key.deviceId) =>
     client.publishAsync(`ec/v1/${deviceId}/batch`, Buffer.from(bytes), { qos: 1 });
   const receiptsFor = (seq: number) =>

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { KeyRotationService } from '../devices/key-rotation.js';
 import type { IngestStore } from '../storage/ingest-store.js';
 import { errorSchema } from './errors.js';
+import { deviceIdParams } from './schemas.js';
 
 export interface KeyRotationRouteOptions {
   readonly store: IngestStore;
@@ -24,11 +25,7 @@ export const keyRotationRoutes = fp(
         schema: {
           tags: ['devices'],
           summary: "Rotate a device's signing key (signed by the current key and the new one)",
-          params: {
-            type: 'object',
-            required: ['deviceId'],
-            properties: { deviceId: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
-          },
+          params: deviceIdParams,
           body: {
             type: 'object',
             additionalProperties: false,

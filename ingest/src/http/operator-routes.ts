@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { DeviceAdmin } from '../devices/device-admin.js';
 import { DeviceAdminError } from '../devices/errors.js';
 import type { OperatorTokenVerifier } from '../devices/operator-token.js';
+import { deviceIdParams } from './schemas.js';
 
 export interface OperatorRoutesOptions {
   readonly admin: DeviceAdmin;
@@ -112,11 +113,7 @@ export const operatorRoutes = fp(
         schema: {
           summary: 'Revoke a device: logged, its session closed, its batches refused from now on',
           tags: ['operator'],
-          params: {
-            type: 'object',
-            required: ['deviceId'],
-            properties: { deviceId: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
-          },
+          params: deviceIdParams,
           body: {
             type: 'object',
             additionalProperties: false,

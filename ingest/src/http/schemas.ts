@@ -28,6 +28,13 @@ export const vinParams = {
   properties: { vin: { type: 'string', minLength: 17, maxLength: 17 } },
 } as const;
 
+/** A device id as the node issues it: 16 bytes in lower-case hex. */
+export const deviceIdParams = {
+  type: 'object',
+  required: ['deviceId'],
+  properties: { deviceId: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
+} as const;
+
 export const timeRangeQuery = {
   from: { type: 'integer', minimum: 0, description: 'ms since the epoch, inclusive' },
   to: { type: 'integer', minimum: 0, description: 'ms since the epoch, inclusive' },
