@@ -36,7 +36,7 @@ describe('CrashRecorder', () => {
     const accel = readings.filter((r) => r.name === 'Vehicle.Acceleration.Longitudinal');
     expect(speed).toHaveLength(301); // 30 s at 10 Hz, both ends included, none twice
     expect(accel).toHaveLength(3001); // 30 s at 100 Hz
-    expect(new Set(readings).size).toBe(readings.length);
+    expect(new Set(readings.map((r) => `${r.name} ${r.time}`)).size).toBe(readings.length);
     expect(Math.min(...readings.map((r) => r.time))).toBe(40_000);
     expect(Math.max(...before.readings.map((r) => r.time))).toBe(60_000);
     expect(Math.min(...after[0]!.readings.map((r) => r.time))).toBe(60_010);
@@ -90,23 +90,47 @@ describe('CrashRecorder', () => {
     expect(t!.readings.at(-1)!.time).toBe(70_000);
   });
 
-  it('holds about preMs of readings, not its capacity: evicted readings can be collected', async () => {
+  it('holds about preMs of readings in columns, not its capacity, and no reading object', async () => {
     // 1 kHz for 30 s with preMs 20 s: the ring grows to the window, not to maxReadings (400k),
-    // and the first readings, evicted but in slots not yet written again, are no longer
-    // referenced (a board has little RAM).
+    // and keeps numbers, not the readings pushed into it (a board has little RAM).
     const rec = new CrashRecorder();
-    const early: WeakRef<TraceReading>[] = [];
+    const pushed: WeakRef<TraceReading>[] = [];
     for (let t = 0; t <= 30_000; t++) {
       const r: TraceReading = { name: 'Vehicle.Speed', value: t / 1_000, unit: 'km/h', time: t };
-      if (t < 1_000) early.push(new WeakRef(r));
+      // Not the last: the suspended test function itself may still hold it across the await.
+      if (t % 100 === 0 && t < 30_000) pushed.push(new WeakRef(r));
       rec.push(r);
     }
     expect(rec.capacity).toBe(32_768);
     await new Promise((r) => setTimeout(r, 0));
     setFlagsFromString('--expose-gc');
     (runInNewContext('gc') as () => void)();
-    expect(early.filter((w) => w.deref() !== undefined)).toHaveLength(0);
-    expect(rec.trigger(crashAt(30_000)).readings).toHaveLength(20_001);
+    expect(pushed.filter((w) => w.deref() !== undefined)).toHaveLength(0);
+    const { readings } = rec.trigger(crashAt(30_000));
+    expect(readings).toHaveLength(20_001);
+    expect(readings[0]).toEqual({ name: 'Vehicle.Speed', value: 10, unit: 'km/h', time: 10_000 });
+    expect(readings.at(-1)).toEqual({
+      name: 'Vehicle.Speed',
+      value: 30,
+      unit: 'km/h',
+      time: 30_000,
+    });
+  });
+
+  it('keeps values that are not numbers, and the unit each reading came with', () => {
+    const rec = new CrashRecorder({ preMs: 1_000, postMs: 1_000, maxReadings: 4 });
+    rec.push({ name: 'Vehicle.OBD.DTCList', value: 'P0301', unit: '', time: 1 });
+    rec.push({ name: 'Vehicle.Speed', value: 12.5, unit: 'km/h', time: 2 });
+    rec.push({ name: 'Vehicle.Body.Lights.IsBrakeOn', value: true, unit: '', time: 3 });
+    rec.push({ name: 'Vehicle.Speed', value: 3.5, unit: 'm/s', time: 4 });
+    // Wraps: the string in slot 0 is overwritten by a number and must not come back.
+    rec.push({ name: 'Vehicle.Speed', value: 13, unit: 'km/h', time: 5 });
+    expect(rec.trigger(crashAt(5)).readings).toEqual([
+      { name: 'Vehicle.Speed', value: 12.5, unit: 'km/h', time: 2 },
+      { name: 'Vehicle.Body.Lights.IsBrakeOn', value: true, unit: '', time: 3 },
+      { name: 'Vehicle.Speed', value: 3.5, unit: 'm/s', time: 4 },
+      { name: 'Vehicle.Speed', value: 13, unit: 'km/h', time: 5 },
+    ]);
   });
 
   it('refuses nonsense options', () => {

@@ -50,10 +50,19 @@ export const DEFAULT_CRASH_RECORDER: CrashRecorderOptions = {
 export class CrashRecorder {
   private readonly o: CrashRecorderOptions;
   /**
-   * Grows by doubling up to `maxReadings`, and evicted slots are cleared: the ring holds the
-   * last preMs of readings, never the hundreds of seconds its capacity would allow.
+   * The ring is columns, not reading objects: at 100 signals × 10 Hz the 20 s window is 20k
+   * readings, which as objects (with their boxed numbers) were the largest thing in the
+   * agent's heap. The columns grow by doubling up to `maxReadings`, so they hold about preMs
+   * of readings, never the hundreds of seconds their capacity would allow.
    */
-  private ring: (TraceReading | undefined)[];
+  private times: Float64Array;
+  private values: Float64Array;
+  /** Index into `signals` of each slot's name and unit. */
+  private signalOf: Uint32Array;
+  /** The few readings whose value is not a number (a DTC, a gear name), by slot. */
+  private readonly otherValues = new Map<number, string | boolean>();
+  private readonly signals: { readonly name: string; readonly unit: string }[] = [];
+  private readonly signalIndex = new Map<string, number>();
   private head = 0;
   private size = 0;
   /** Readings pushed so far: the ring's last reading is number `pushed − 1`. */
@@ -71,14 +80,25 @@ export class CrashRecorder {
     if (!(Number.isInteger(this.o.maxReadings) && this.o.maxReadings > 0)) {
       throw new RangeError('maxReadings must be a positive integer');
     }
-    this.ring = new Array<TraceReading | undefined>(Math.min(1_024, this.o.maxReadings));
+    const capacity = Math.min(1_024, this.o.maxReadings);
+    this.times = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+    this.signalOf = new Uint32Array(capacity);
   }
 
   /** Records a reading; returns the `after` parts this reading completed. */
   push(reading: TraceReading): CrashTrace[] {
-    if (this.size === this.ring.length && this.size < this.o.maxReadings) this.grow();
-    const capacity = this.ring.length;
-    this.ring[(this.head + this.size) % capacity] = reading;
+    if (this.size === this.times.length && this.size < this.o.maxReadings) this.grow();
+    const capacity = this.times.length;
+    const slot = (this.head + this.size) % capacity;
+    this.times[slot] = reading.time;
+    this.signalOf[slot] = this.signalNumber(reading.name, reading.unit);
+    if (typeof reading.value === 'number') {
+      this.values[slot] = reading.value;
+      if (this.otherValues.size > 0) this.otherValues.delete(slot);
+    } else {
+      this.otherValues.set(slot, reading.value);
+    }
     this.pushed++;
     if (this.size < capacity) this.size++;
     else this.head = (this.head + 1) % capacity;
@@ -111,29 +131,56 @@ export class CrashRecorder {
 
   /** Slots the ring has grown to: about preMs × the total reading rate, not `maxReadings`. */
   get capacity(): number {
-    return this.ring.length;
+    return this.times.length;
   }
 
   get pendingCount(): number {
     return this.pending.length;
   }
 
+  private signalNumber(name: string, unit: string): number {
+    const key = `${name}\u0000${unit}`;
+    let n = this.signalIndex.get(key);
+    if (n === undefined) {
+      n = this.signals.length;
+      this.signals.push({ name, unit });
+      this.signalIndex.set(key, n);
+    }
+    return n;
+  }
+
   private evictOlderThan(now: number): void {
     // A new trigger needs preMs of history; a pending trace needs everything after its trigger.
     const oldestTrigger = this.pending[0]?.triggerTime ?? Infinity;
     const keepFrom = Math.min(now - this.o.preMs, oldestTrigger);
-    while (this.size > 0 && (this.ring[this.head]?.time ?? Infinity) < keepFrom) {
-      this.ring[this.head] = undefined;
-      this.head = (this.head + 1) % this.ring.length;
+    const capacity = this.times.length;
+    while (this.size > 0 && (this.times[this.head] ?? Infinity) < keepFrom) {
+      if (this.otherValues.size > 0) this.otherValues.delete(this.head);
+      this.head = (this.head + 1) % capacity;
       this.size--;
     }
   }
 
   private grow(): void {
-    const capacity = Math.min(this.ring.length * 2, this.o.maxReadings);
-    const ring = new Array<TraceReading | undefined>(capacity);
-    for (let i = 0; i < this.size; i++) ring[i] = this.ring[(this.head + i) % this.ring.length];
-    this.ring = ring;
+    const old = this.times.length;
+    const capacity = Math.min(old * 2, this.o.maxReadings);
+    const times = new Float64Array(capacity);
+    const values = new Float64Array(capacity);
+    const signalOf = new Uint32Array(capacity);
+    const moved = new Map<number, string | boolean>();
+    for (let i = 0; i < this.size; i++) {
+      const from = (this.head + i) % old;
+      times[i] = this.times[from] ?? 0;
+      values[i] = this.values[from] ?? 0;
+      signalOf[i] = this.signalOf[from] ?? 0;
+      const other = this.otherValues.get(from);
+      if (other !== undefined) moved.set(i, other);
+    }
+    this.otherValues.clear();
+    for (const [slot, value] of moved) this.otherValues.set(slot, value);
+    this.times = times;
+    this.values = values;
+    this.signalOf = signalOf;
     this.head = 0;
   }
 
@@ -141,9 +188,15 @@ export class CrashRecorder {
   private select(from: number, to: number, firstNumber: number, endNumber: number): TraceReading[] {
     const readings: TraceReading[] = [];
     const ringStart = this.pushed - this.size;
+    const capacity = this.times.length;
     for (let n = Math.max(firstNumber, ringStart); n < endNumber; n++) {
-      const r = this.ring[(this.head + n - ringStart) % this.ring.length];
-      if (r && r.time >= from && r.time <= to) readings.push(r);
+      const slot = (this.head + n - ringStart) % capacity;
+      const time = this.times[slot] ?? NaN;
+      if (!(time >= from && time <= to)) continue;
+      const signal = this.signals[this.signalOf[slot] ?? 0];
+      if (!signal) continue;
+      const value = this.otherValues.get(slot) ?? this.values[slot] ?? NaN;
+      readings.push({ name: signal.name, value, unit: signal.unit, time });
     }
     return readings;
   }
