@@ -1,12 +1,13 @@
 import type { DrivingEvent } from '../events/types.js';
-import type { SampledReading } from '../sampling/merge-sources.js';
+import { ReadingColumns, type ColumnReading } from '../sampling/reading-columns.js';
 
 /** The content of one batch before it is signed (agent/src/batching/batch-signer.ts signs it). */
 export interface BatchContent {
   readonly kind: 'routine' | 'event' | 'trace';
   readonly start: number;
   readonly end: number;
-  readonly readings: readonly SampledReading[];
+  /** What is signed of each reading; the source and its own timestamp stay on the board. */
+  readonly readings: readonly ColumnReading[];
   readonly events: readonly DrivingEvent[];
 }
 
@@ -32,7 +33,8 @@ const RATE_SLACK = 0.2;
  * sends it before routine ones.
  */
 export class BatchAssembler {
-  private readings: SampledReading[] = [];
+  /** The pending batch as columns: ten seconds of 100 signals are 10k readings. */
+  private readonly readings: ReadingColumns;
   private events: DrivingEvent[] = [];
   /** When each rate-limited signal is next due; slots advance by the period, not by arrival. */
   private readonly due = new Map<string, number>();
@@ -45,6 +47,7 @@ export class BatchAssembler {
       if (!(hz > 0)) throw new RangeError(`rate of ${name} must be > 0`);
       this.period.set(name, 1_000 / hz);
     }
+    this.readings = new ReadingColumns(o.maxSamples);
   }
 
   get pendingSamples(): number {
@@ -53,12 +56,12 @@ export class BatchAssembler {
 
   /** Time of the oldest pending reading, undefined when none is pending. */
   get oldestTime(): number | undefined {
-    return this.readings[0]?.time;
+    return this.readings.length > 0 ? this.readings.timeAt(0) : undefined;
   }
 
   /** Adds a reading; returns a batch when this reading completed one. */
-  push(r: SampledReading): BatchContent | undefined {
-    const cut = this.readings.length > 0 && r.time - (this.readings[0]?.time ?? r.time) >= this.o.maxAgeMs
+  push(r: ColumnReading): BatchContent | undefined {
+    const cut = this.readings.length > 0 && r.time - this.readings.timeAt(0) >= this.o.maxAgeMs
       ? this.cut()
       : undefined; // prettier-ignore
     if (this.keep(r)) this.readings.push(r);
@@ -66,7 +69,7 @@ export class BatchAssembler {
     return this.readings.length >= this.o.maxSamples ? this.cut() : undefined;
   }
 
-  private keep(r: SampledReading): boolean {
+  private keep(r: ColumnReading): boolean {
     const period = this.period.get(r.name);
     if (period === undefined) return true;
     const due = this.due.get(r.name);
@@ -86,15 +89,27 @@ export class BatchAssembler {
   /** Cuts whatever is pending (time-based flush, shutdown); undefined when empty. */
   cut(): BatchContent | undefined {
     if (this.readings.length === 0 && this.events.length === 0) return undefined;
-    const readings = this.readings;
+    const readings: ColumnReading[] = new Array<ColumnReading>(this.readings.length);
+    // Loops, not Math.min(...xs): a batch may hold tens of thousands of readings.
+    let start = Infinity;
+    let end = -Infinity;
+    for (let i = 0; i < readings.length; i++) {
+      const r = this.readings.at(i);
+      readings[i] = r;
+      if (r.time < start) start = r.time;
+      if (r.time > end) end = r.time;
+    }
     const events = this.events;
-    this.readings = [];
+    this.readings.clear();
     this.events = [];
-    const times = [...readings.map((r) => r.time), ...events.map((e) => e.start)];
+    for (const e of events) {
+      if (e.start < start) start = e.start;
+      if (Math.max(e.start, e.end) > end) end = Math.max(e.start, e.end);
+    }
     return {
       kind: events.length > 0 ? 'event' : 'routine',
-      start: Math.min(...times),
-      end: Math.max(...times, ...events.map((e) => e.end)),
+      start,
+      end,
       readings,
       events,
     };

@@ -117,22 +117,6 @@ describe('CrashRecorder', () => {
     });
   });
 
-  it('keeps values that are not numbers, and the unit each reading came with', () => {
-    const rec = new CrashRecorder({ preMs: 1_000, postMs: 1_000, maxReadings: 4 });
-    rec.push({ name: 'Vehicle.OBD.DTCList', value: 'P0301', unit: '', time: 1 });
-    rec.push({ name: 'Vehicle.Speed', value: 12.5, unit: 'km/h', time: 2 });
-    rec.push({ name: 'Vehicle.Body.Lights.IsBrakeOn', value: true, unit: '', time: 3 });
-    rec.push({ name: 'Vehicle.Speed', value: 3.5, unit: 'm/s', time: 4 });
-    // Wraps: the string in slot 0 is overwritten by a number and must not come back.
-    rec.push({ name: 'Vehicle.Speed', value: 13, unit: 'km/h', time: 5 });
-    expect(rec.trigger(crashAt(5)).readings).toEqual([
-      { name: 'Vehicle.Speed', value: 12.5, unit: 'km/h', time: 2 },
-      { name: 'Vehicle.Body.Lights.IsBrakeOn', value: true, unit: '', time: 3 },
-      { name: 'Vehicle.Speed', value: 3.5, unit: 'm/s', time: 4 },
-      { name: 'Vehicle.Speed', value: 13, unit: 'km/h', time: 5 },
-    ]);
-  });
-
   it('refuses nonsense options', () => {
     expect(() => new CrashRecorder({ maxReadings: 0 })).toThrow(RangeError);
     expect(() => new CrashRecorder({ preMs: -1 })).toThrow(RangeError);

@@ -1,11 +1,7 @@
 import type { DrivingEvent } from '../events/types.js';
+import { ReadingColumns, type ColumnReading } from '../sampling/reading-columns.js';
 
-export interface TraceReading {
-  readonly name: string;
-  readonly value: number | string | boolean;
-  readonly unit: string;
-  readonly time: number;
-}
+export type TraceReading = ColumnReading;
 
 /**
  * One part of a crash trace: every reading of every signal in its span, at native rate. A
@@ -49,22 +45,8 @@ export const DEFAULT_CRASH_RECORDER: CrashRecorderOptions = {
  */
 export class CrashRecorder {
   private readonly o: CrashRecorderOptions;
-  /**
-   * The ring is columns, not reading objects: at 100 signals × 10 Hz the 20 s window is 20k
-   * readings, which as objects (with their boxed numbers) were the largest thing in the
-   * agent's heap. The columns grow by doubling up to `maxReadings`, so they hold about preMs
-   * of readings, never the hundreds of seconds their capacity would allow.
-   */
-  private times: Float64Array;
-  private values: Float64Array;
-  /** Index into `signals` of each slot's name and unit. */
-  private signalOf: Uint32Array;
-  /** The few readings whose value is not a number (a DTC, a gear name), by slot. */
-  private readonly otherValues = new Map<number, string | boolean>();
-  private readonly signals: { readonly name: string; readonly unit: string }[] = [];
-  private readonly signalIndex = new Map<string, number>();
-  private head = 0;
-  private size = 0;
+  /** Holds about preMs of readings (evicted as they age), never its whole capacity. */
+  private readonly ring: ReadingColumns;
   /** Readings pushed so far: the ring's last reading is number `pushed − 1`. */
   private pushed = 0;
   /**
@@ -80,28 +62,13 @@ export class CrashRecorder {
     if (!(Number.isInteger(this.o.maxReadings) && this.o.maxReadings > 0)) {
       throw new RangeError('maxReadings must be a positive integer');
     }
-    const capacity = Math.min(1_024, this.o.maxReadings);
-    this.times = new Float64Array(capacity);
-    this.values = new Float64Array(capacity);
-    this.signalOf = new Uint32Array(capacity);
+    this.ring = new ReadingColumns(this.o.maxReadings);
   }
 
   /** Records a reading; returns the `after` parts this reading completed. */
   push(reading: TraceReading): CrashTrace[] {
-    if (this.size === this.times.length && this.size < this.o.maxReadings) this.grow();
-    const capacity = this.times.length;
-    const slot = (this.head + this.size) % capacity;
-    this.times[slot] = reading.time;
-    this.signalOf[slot] = this.signalNumber(reading.name, reading.unit);
-    if (typeof reading.value === 'number') {
-      this.values[slot] = reading.value;
-      if (this.otherValues.size > 0) this.otherValues.delete(slot);
-    } else {
-      this.otherValues.set(slot, reading.value);
-    }
+    this.ring.push(reading);
     this.pushed++;
-    if (this.size < capacity) this.size++;
-    else this.head = (this.head + 1) % capacity;
     this.evictOlderThan(reading.time);
     return this.complete(reading.time);
   }
@@ -131,72 +98,27 @@ export class CrashRecorder {
 
   /** Slots the ring has grown to: about preMs × the total reading rate, not `maxReadings`. */
   get capacity(): number {
-    return this.times.length;
+    return this.ring.capacity;
   }
 
   get pendingCount(): number {
     return this.pending.length;
   }
 
-  private signalNumber(name: string, unit: string): number {
-    const key = `${name}\u0000${unit}`;
-    let n = this.signalIndex.get(key);
-    if (n === undefined) {
-      n = this.signals.length;
-      this.signals.push({ name, unit });
-      this.signalIndex.set(key, n);
-    }
-    return n;
-  }
-
   private evictOlderThan(now: number): void {
     // A new trigger needs preMs of history; a pending trace needs everything after its trigger.
     const oldestTrigger = this.pending[0]?.triggerTime ?? Infinity;
     const keepFrom = Math.min(now - this.o.preMs, oldestTrigger);
-    const capacity = this.times.length;
-    while (this.size > 0 && (this.times[this.head] ?? Infinity) < keepFrom) {
-      if (this.otherValues.size > 0) this.otherValues.delete(this.head);
-      this.head = (this.head + 1) % capacity;
-      this.size--;
-    }
-  }
-
-  private grow(): void {
-    const old = this.times.length;
-    const capacity = Math.min(old * 2, this.o.maxReadings);
-    const times = new Float64Array(capacity);
-    const values = new Float64Array(capacity);
-    const signalOf = new Uint32Array(capacity);
-    const moved = new Map<number, string | boolean>();
-    for (let i = 0; i < this.size; i++) {
-      const from = (this.head + i) % old;
-      times[i] = this.times[from] ?? 0;
-      values[i] = this.values[from] ?? 0;
-      signalOf[i] = this.signalOf[from] ?? 0;
-      const other = this.otherValues.get(from);
-      if (other !== undefined) moved.set(i, other);
-    }
-    this.otherValues.clear();
-    for (const [slot, value] of moved) this.otherValues.set(slot, value);
-    this.times = times;
-    this.values = values;
-    this.signalOf = signalOf;
-    this.head = 0;
+    while (this.ring.length > 0 && this.ring.timeAt(0) < keepFrom) this.ring.dropOldest();
   }
 
   /** Readings with from ≤ time ≤ to among those numbered [firstNumber, endNumber). */
   private select(from: number, to: number, firstNumber: number, endNumber: number): TraceReading[] {
     const readings: TraceReading[] = [];
-    const ringStart = this.pushed - this.size;
-    const capacity = this.times.length;
+    const ringStart = this.pushed - this.ring.length;
     for (let n = Math.max(firstNumber, ringStart); n < endNumber; n++) {
-      const slot = (this.head + n - ringStart) % capacity;
-      const time = this.times[slot] ?? NaN;
-      if (!(time >= from && time <= to)) continue;
-      const signal = this.signals[this.signalOf[slot] ?? 0];
-      if (!signal) continue;
-      const value = this.otherValues.get(slot) ?? this.values[slot] ?? NaN;
-      readings.push({ name: signal.name, value, unit: signal.unit, time });
+      const time = this.ring.timeAt(n - ringStart);
+      if (time >= from && time <= to) readings.push(this.ring.at(n - ringStart));
     }
     return readings;
   }

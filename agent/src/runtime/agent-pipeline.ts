@@ -94,11 +94,7 @@ export class AgentPipeline {
   }
 
   private storeTrace(trace: CrashTrace): void {
-    const readings: SampledReading[] = trace.readings.map((r) => ({
-      ...r,
-      sourceTime: r.time,
-      source: 'crash-trace',
-    }));
+    const { readings } = trace;
     if (trace.part === 'after') {
       // No event: the crash event is in the `before` part; this one is its continuation,
       // the next trace batch of the device covering (trigger, trigger + postMs].
