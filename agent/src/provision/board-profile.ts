@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+// agent-config sets zod's English messages for every agent schema.
+import * as z from 'zod/mini';
 import { ConfigError, type AgentConfigInput } from '../config/agent-config.js';
 
 /**
@@ -12,61 +13,63 @@ const VSS_NAME = /^Vehicle(\.[A-Z][A-Za-z0-9]*)+$/;
 const signals = z
   .array(
     z.strictObject({
-      name: z.string().regex(VSS_NAME, 'must be a COVESA VSS path'),
-      rateHz: z.number().positive().max(100),
+      name: z.string().check(z.regex(VSS_NAME, 'must be a COVESA VSS path')),
+      rateHz: z.number().check(z.positive(), z.maximum(100)),
     }),
   )
-  .min(1);
+  .check(z.minLength(1));
 const serialDevice = z
   .string()
-  .regex(/^\/dev\/enginechain\/[a-z0-9-]+$/, 'must be a /dev/enginechain/* udev name');
+  .check(z.regex(/^\/dev\/enginechain\/[a-z0-9-]+$/, 'must be a /dev/enginechain/* udev name'));
+const positiveInt = z.int().check(z.positive());
 const profileSource = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('socketcan'),
-    interface: z.string().regex(/^v?can\d+$/, 'must be a CAN interface name'),
+    interface: z.string().check(z.regex(/^v?can\d+$/, 'must be a CAN interface name')),
     bitrate: z.union([z.literal(125000), z.literal(250000), z.literal(500000), z.literal(1000000)]),
     signals,
   }),
   z.strictObject({
     kind: z.literal('slcan'),
     device: serialDevice,
-    bitrate: z.number().int().positive(),
+    bitrate: positiveInt,
     signals,
   }),
   z.strictObject({
     kind: z.literal('elm327-serial'),
     device: serialDevice,
-    baudRate: z.number().int().positive(),
+    baudRate: positiveInt,
     signals,
   }),
   z.strictObject({
     kind: z.literal('elm327-tcp'),
-    host: z.union([z.ipv4(), z.string().regex(/^[a-z0-9.-]+$/)]),
-    port: z.number().int().min(1).max(65_535),
+    host: z.union([z.ipv4(), z.string().check(z.regex(/^[a-z0-9.-]+$/))]),
+    port: z.int().check(z.minimum(1), z.maximum(65_535)),
     signals,
   }),
   z.strictObject({
     kind: z.literal('nmea'),
     device: serialDevice,
-    baudRate: z.number().int().positive(),
+    baudRate: positiveInt,
     signals,
   }),
   z.strictObject({
     kind: z.literal('imu'),
     device: serialDevice,
-    baudRate: z.number().int().positive(),
+    baudRate: positiveInt,
     signals,
   }),
 ]);
 
+const nonEmptyString = z.string().check(z.minLength(1));
 export const boardProfileSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]+$/),
-  name: z.string().min(1),
-  board: z.string().min(1),
-  os: z.string().min(1),
-  bootConfig: z.array(z.string().regex(/^(dtparam|dtoverlay)=\S+$/)),
+  id: z.string().check(z.regex(/^[a-z0-9-]+$/)),
+  name: nonEmptyString,
+  board: nonEmptyString,
+  os: nonEmptyString,
+  bootConfig: z.array(z.string().check(z.regex(/^(dtparam|dtoverlay)=\S+$/))),
   notes: z.string(),
-  sources: z.array(profileSource).min(1),
+  sources: z.array(profileSource).check(z.minLength(1)),
 });
 
 export type BoardProfile = z.output<typeof boardProfileSchema>;

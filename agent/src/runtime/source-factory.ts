@@ -12,16 +12,17 @@ import {
   type SignalSource,
   type VssSignalMapping,
 } from '@enginechain/firmware-bridge';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError, type SourceConfig } from '../config/agent-config.js';
 
+const nonEmptyString = z.string().check(z.minLength(1));
 const mappingFileSchema = z.array(
   z.strictObject({
-    message: z.string().min(1),
-    signals: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    name: z.string().regex(/^Vehicle(\.[A-Z][A-Za-z0-9]*)+$/),
+    message: nonEmptyString,
+    signals: z.union([nonEmptyString, z.array(nonEmptyString).check(z.minLength(1))]),
+    name: z.string().check(z.regex(/^Vehicle(\.[A-Z][A-Za-z0-9]*)+$/)),
     unit: z.string(),
-    scale: z.number().optional(),
+    scale: z.optional(z.number()),
   }),
 );
 
