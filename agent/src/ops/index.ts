@@ -1,2 +1,3 @@
 export * from './systemd-notify.js';
 export * from './metrics.js';
+export * from './heap-collector.js';

@@ -14,6 +14,7 @@ import {
   type DeviceKey,
 } from '@enginechain/shared';
 import { ConfigError, type AgentConfig, type SourceConfig } from '../config/agent-config.js';
+import { startHeapCollector } from '../ops/heap-collector.js';
 import { AgentMetrics, serveMetrics } from '../ops/metrics.js';
 import { SystemdNotifier } from '../ops/systemd-notify.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
@@ -25,6 +26,9 @@ import { MqttBatchTransport } from '../transport/mqtt-batch-transport.js';
 import { AgentPipeline } from './agent-pipeline.js';
 import { BatchSigner } from './batch-signer.js';
 import { createSource } from './source-factory.js';
+
+/** Promoted garbage grows about 0.35 MB/s at 100 signals × 10 Hz (docs/benchmarks.md). */
+const HEAP_COLLECT_EVERY_MS = 5_000;
 
 export interface AgentRuntimeOptions {
   readonly config: AgentConfig;
@@ -125,6 +129,7 @@ export class AgentRuntime {
   private closeMetrics: (() => Promise<void>) | undefined;
   private finalStatus: AgentStatus | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
+  private stopHeapCollector: (() => void) | undefined;
   private statusPath: string | undefined;
   private lastPrune = 0;
 
@@ -272,6 +277,7 @@ export class AgentRuntime {
       }
     }, 2_000);
     r.statusTimer.unref();
+    r.stopHeapCollector = startHeapCollector(HEAP_COLLECT_EVERY_MS);
     notifier.startWatchdog(() => Date.now() - r.lastSampleAt < 60_000 && !r.stopping);
     log.info({ deviceId: key.deviceId, sources: sources.map((s) => s.id) }, 'agent started');
     return runtime;
@@ -376,6 +382,7 @@ export class AgentRuntime {
     await this.closeMetrics?.();
     this.finalStatus = this.status();
     if (this.statusTimer) clearInterval(this.statusTimer);
+    this.stopHeapCollector?.();
     this.writeStatus(this.finalStatus);
     this.outbox.close();
     this.log.info('agent stopped');

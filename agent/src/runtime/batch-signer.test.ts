@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeBatch, generateDeviceKey } from '@enginechain/shared';
+import { decodeBatch, generateDeviceKey, samplesFromColumns } from '@enginechain/shared';
 import { describe, expect, it } from 'vitest';
 import { QuotaError } from '../outbox/errors.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
@@ -50,6 +50,29 @@ describe('BatchSigner: clock jumps', () => {
       jumps: [{ at: T0 + 5_000, deltaMs: 42_000, from: 'system', to: 'gnss' }],
     });
     expect(jumps(second!.bytes).jumps).toEqual([]);
+    outbox.close();
+  });
+});
+
+describe('BatchSigner: reading times', () => {
+  it('signs readings stamped in fractions of a ms (as the agent clock stamps them), rounded to whole ms', () => {
+    const key = generateDeviceKey();
+    const outbox = OutboxStore.open({
+      path: join(mkdtempSync(join(tmpdir(), 'enginechain-signer-')), 'outbox.db'),
+      deviceId: key.deviceId,
+      quotaBytes: 1 << 20,
+    });
+    const signer = new BatchSigner(key, VIN, outbox, new AgentClock({ monotonicMs: () => 0, systemMs: () => T0 })); // prettier-ignore
+    const stamped = readings(10, T0).map((r, i) => ({ ...r, time: T0 + i * 100.37 + 0.4 }));
+    signer.sign({ kind: 'routine', start: stamped[0]!.time, end: stamped[9]!.time, readings: stamped, events: [] }); // prettier-ignore
+    const [row] = outbox.nextToSend(1);
+    const d = decodeBatch(row!.bytes);
+    if (!d.ok) throw d.error;
+    expect(d.value.payload.start).toBe(T0);
+    const times = samplesFromColumns(d.value.payload.signals, d.value.payload.start).map(
+      (s) => s.time,
+    );
+    expect(times.sort((a, b) => a - b)).toEqual(stamped.map((r) => Math.round(r.time)));
     outbox.close();
   });
 });

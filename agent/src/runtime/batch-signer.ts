@@ -66,12 +66,8 @@ export class BatchSigner {
     const head = this.outbox.chainHead();
     const drops = this.outbox.pendingDrops();
     this.unstoredJumps.push(...this.clock.takeJumps());
-    const samples = content.readings.map((r) => ({
-      name: r.name,
-      unit: r.unit,
-      time: Math.round(r.time),
-      value: r.value,
-    }));
+    // The readings are the samples: the wire format rounds their times to whole ms itself.
+    const samples = content.readings;
     const events: BatchEvent[] = content.events.map((e) => ({
       type: e.type,
       priority: e.priority,
@@ -80,8 +76,14 @@ export class BatchSigner {
       data: e.data,
     }));
     // Loops, not Math.min(...xs): a crash trace holds tens of thousands of samples.
-    let start = Infinity;
-    for (const s of samples) if (s.time < start) start = s.time;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const s of samples) {
+      const time = Math.round(s.time);
+      if (time < first) first = time;
+      if (time > last) last = time;
+    }
+    let start = first;
     for (const e of events) if (e.start < start) start = e.start;
     if (start === Infinity) start = Math.round(content.start);
     const payload = buildBatchPayload({
@@ -111,12 +113,6 @@ export class BatchSigner {
       })),
     });
     const bytes = signBatch(payload, this.key);
-    let first = Infinity;
-    let last = -Infinity;
-    for (const s of samples) {
-      if (s.time < first) first = s.time;
-      if (s.time > last) last = s.time;
-    }
     this.outbox.appendBatch({
       seq: head.nextSeq,
       hash: batchHash(bytes),

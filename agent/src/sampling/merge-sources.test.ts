@@ -58,4 +58,46 @@ describe('mergeSources', () => {
     expect(errors).toEqual(['a']);
     expect(out).toEqual([7]);
   });
+
+  it('loses and repeats nothing under load, and holds back sources a slow consumer cannot keep up with', async () => {
+    const sources = ['a', 'b', 'c'].map(source);
+    // 3 × 20,000 readings queued before anyone reads: more than the merge buffers at once.
+    for (let i = 0; i < 20_000; i++) for (const s of sources) s.emit('Vehicle.Speed', i, i);
+    for (const s of sources) s.q.end();
+    const seen = new Map<string, number[]>(sources.map((s) => [s.id, []]));
+    let last = -Infinity;
+    let ordered = true;
+    for await (const r of mergeSources(sources, new AgentClock())) {
+      seen.get(r.source)!.push(r.value as number);
+      if (r.time <= last) ordered = false;
+      last = r.time;
+      // A consumer slower than the sources: the sources' own queues hold the rest meanwhile.
+      if ((r.value as number) % 5_000 === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        expect(sources.reduce((n, s) => n + s.q.size, 0)).toBeGreaterThan(0);
+      }
+    }
+    expect(ordered).toBe(true);
+    for (const values of seen.values()) expect(values).toEqual(Array.from({ length: 20_000 }, (_, i) => i)); // prettier-ignore
+  });
+
+  it('returns every source when the consumer stops early', async () => {
+    const sources = ['a', 'b'].map(source);
+    for (const s of sources) s.emit('Vehicle.Speed', 1, 1);
+    let returned = 0;
+    const tracked = sources.map((s) => ({
+      id: s.id,
+      readings: () => ({
+        [Symbol.asyncIterator]: () => {
+          const it = s.q[Symbol.asyncIterator]();
+          return { next: () => it.next(), return: () => (returned++, it.return!()) };
+        },
+      }),
+    }));
+    for await (const r of mergeSources(tracked, new AgentClock())) {
+      expect(r.value).toBe(1);
+      break;
+    }
+    expect(returned).toBe(2);
+  });
 });

@@ -19,7 +19,8 @@ export class ReadingColumns {
   /** The few readings whose value is not a number (a DTC, a gear name), by slot. */
   private readonly otherValues = new Map<number, string | boolean>();
   private readonly signals: { readonly name: string; readonly unit: string }[] = [];
-  private readonly signalNumbers = new Map<string, number>();
+  /** name → unit → signal number: two lookups, no key string built per reading. */
+  private readonly signalNumbers = new Map<string, Map<string, number>>();
   private head = 0;
   private size = 0;
 
@@ -93,12 +94,16 @@ export class ReadingColumns {
   }
 
   private signalNumber(name: string, unit: string): number {
-    const key = `${name}\u0000${unit}`;
-    let n = this.signalNumbers.get(key);
+    let units = this.signalNumbers.get(name);
+    if (units === undefined) {
+      units = new Map();
+      this.signalNumbers.set(name, units);
+    }
+    let n = units.get(unit);
     if (n === undefined) {
       n = this.signals.length;
       this.signals.push({ name, unit });
-      this.signalNumbers.set(key, n);
+      units.set(unit, n);
     }
     return n;
   }

@@ -21,6 +21,11 @@ export class ReadingQueue implements AsyncIterable<Reading> {
 
   constructor(private readonly limit = 100_000) {}
 
+  /** Readings waiting for a consumer. */
+  get size(): number {
+    return this.buffer.length;
+  }
+
   push(reading: Reading): void {
     if (this.ended || this.failure !== undefined) return;
     const waiter = this.waiters.shift();

@@ -72,6 +72,13 @@ describe('columns from samples', () => {
     ]);
   });
 
+  it('keeps samples of one time in the order given when it has to sort', () => {
+    const gear = (time: number, value: string): BatchSample => ({ name: 'Vehicle.Powertrain.Transmission.SelectedGear', unit: '', time, value }); // prettier-ignore
+    const cols = columnsFromSamples([gear(T0 + 5, 'D'), gear(T0 + 1, 'N'), gear(T0 + 5, 'R'), gear(T0 + 1, 'P')], T0); // prettier-ignore
+    expect(cols[0]?.timeDeltas).toEqual([1, 0, 4, 0]);
+    expect(cols[0]?.values).toEqual({ type: 'string', strings: ['N', 'P', 'D', 'R'] });
+  });
+
   it.each([
     [[{ name: 'Vehicle.Speed', unit: 'km/h', time: T0 - 1, value: 1 }], /before the batch start/],
     [[{ name: '', unit: 'km/h', time: T0, value: 1 }], /samples\[0\]\.name/],

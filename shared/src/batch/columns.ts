@@ -51,11 +51,14 @@ export function columnsFromSamples(samples: readonly BatchSample[], start: numbe
   if (!Array.isArray(samples)) bad('samples', 'expected an array');
   if (!Number.isSafeInteger(start) || start < 0)
     bad('start', 'expected Unix ms as a non-negative integer');
+  // Parallel arrays per name, not an object per sample: an agent cuts batches of 10k samples
+  // on a board with little RAM, and every object here would outlive a young-generation GC.
   const byName = new Map<
     string,
-    { unit: string; items: { time: number; value: number | string | boolean }[] }
+    { unit: string; times: number[]; values: (number | string | boolean)[]; ordered: boolean }
   >();
-  samples.forEach((s, i) => {
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i];
     if (typeof s?.name !== 'string' || s.name === '')
       bad(`samples[${i}].name`, 'expected a VSS path');
     // '' is the unit of VSS enumerations and strings.
@@ -69,36 +72,47 @@ export function columnsFromSamples(samples: readonly BatchSample[], start: numbe
       bad(`samples[${i}].value`, 'expected number, string or boolean');
     let group = byName.get(s.name);
     if (group === undefined) {
-      group = { unit: s.unit, items: [] };
+      group = { unit: s.unit, times: [], values: [], ordered: true };
       byName.set(s.name, group);
     } else {
       if (group.unit !== s.unit)
         bad(`samples[${i}].unit`, `${s.name} has unit ${group.unit} elsewhere in the batch`);
-      if (typeof group.items[0]?.value !== kind)
+      if (typeof group.values[0] !== kind)
         bad(`samples[${i}].value`, `${s.name} mixes value types`);
+      if (t < (group.times[group.times.length - 1] as number)) group.ordered = false;
     }
-    group.items.push({ time: t, value: s.value });
-  });
+    group.times.push(t);
+    group.values.push(s.value);
+  }
   const names = [...byName.keys()].sort();
   return names.map((name) => {
     const group = byName.get(name) as {
       unit: string;
-      items: { time: number; value: number | string | boolean }[];
+      times: number[];
+      values: (number | string | boolean)[];
+      ordered: boolean;
     };
-    const items = group.items.slice().sort((a, b) => a.time - b.time);
+    let { times, values } = group;
+    if (!group.ordered) {
+      // Stable: samples of one time keep their order.
+      const order = times.map((_, i) => i).sort((x, y) => (times[x] as number) - (times[y] as number) || x - y); // prettier-ignore
+      times = order.map((i) => times[i] as number);
+      values = order.map((i) => values[i] as number | string | boolean);
+    }
     let previous = start;
-    const timeDeltas = items.map((it) => {
-      const d = it.time - previous;
-      previous = it.time;
-      return d;
-    });
-    const first = items[0]?.value;
-    let values: ColumnValues;
-    if (typeof first === 'number') values = chooseNumeric(items.map((it) => it.value as number));
+    const timeDeltas = new Array<number>(times.length);
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i] as number;
+      timeDeltas[i] = t - previous;
+      previous = t;
+    }
+    const first = values[0];
+    let columnValues: ColumnValues;
+    if (typeof first === 'number') columnValues = chooseNumeric(values as number[]);
     else if (typeof first === 'string')
-      values = { type: 'string', strings: items.map((it) => it.value as string) };
-    else values = { type: 'boolean', booleans: items.map((it) => it.value as boolean) };
-    return { name, unit: group.unit, timeDeltas, values };
+      columnValues = { type: 'string', strings: values as string[] };
+    else columnValues = { type: 'boolean', booleans: values as boolean[] };
+    return { name, unit: group.unit, timeDeltas, values: columnValues };
   });
 }
 
