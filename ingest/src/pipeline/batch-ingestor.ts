@@ -8,7 +8,7 @@ import {
 } from '../storage/ingest-store.js';
 import { BatchGroupWriter, type BatchGroupWriterOptions } from './batch-group-writer.js';
 import type { IngestRejectionCode } from './rejections.js';
-import type { VerifierPool } from './verifier-pool.js';
+import type { VerifierPool, VerifyResult } from './verifier-pool.js';
 import { toAcceptedBatch, toVerifiedBatch, type VerifiedBatch } from './verified-batch.js';
 
 export interface AcceptedBatchInfo {
@@ -88,6 +88,36 @@ interface DeviceChain {
   stale: boolean;
 }
 
+/** What `check` found: an outcome already, or a verified batch for sequencing. */
+type Checked =
+  | { outcome: IngestOutcome }
+  | { batch: VerifiedBatch; flags: IngestRejectionCode[]; signedBy: Uint8Array };
+
+/** A batch handed to `ingest`, waiting for its checks and for its device's earlier batches. */
+interface Arrival {
+  readonly bytes: Uint8Array;
+  /** Set once its checks settled: what they found, or why they failed. */
+  checked:
+    | { readonly ok: true; readonly value: Checked }
+    | { readonly ok: false; readonly error: unknown }
+    | undefined;
+  readonly resolve: (outcome: IngestOutcome | Promise<IngestOutcome>) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * One device's batches in arrival order, from the first not yet sequenced. A plain queue, not
+ * a chain of promises: while thousands of batches wait for a verifier, every object each one
+ * holds is heap the garbage collector copies and marks.
+ */
+interface ArrivalQueue {
+  readonly arrivals: Arrival[];
+  /** Index in `arrivals` of the first not yet sequenced. */
+  head: number;
+  /** One of the device's batches is being sequenced (`sequence` may wait on the store). */
+  sequencing: boolean;
+}
+
 /** What sequencing decided; `outcome` settles later (after the group commit when accepted). */
 interface Decision {
   readonly outcome: Promise<IngestOutcome>;
@@ -113,7 +143,7 @@ export class BatchIngestor {
     >
   > &
     BatchIngestorOptions;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly arrivals = new Map<string, ArrivalQueue>();
   private readonly lastResend = new Map<string, number>();
   private readonly chains = new Map<string, DeviceChain>();
   /**
@@ -147,12 +177,69 @@ export class BatchIngestor {
    */
   ingest(topicDeviceId: string, bytes: Uint8Array): Promise<IngestOutcome> {
     const receivedAt = this.o.now();
-    const checked = this.check(topicDeviceId, bytes, receivedAt);
-    return this.serialised(topicDeviceId, async (): Promise<Decision> => {
-      const c = await checked;
-      if ('outcome' in c) return decided(c.outcome);
-      return this.sequence(topicDeviceId, bytes, c.batch, c.flags, c.signedBy);
-    }).then((d) => d.outcome);
+    let queue = this.arrivals.get(topicDeviceId);
+    if (!queue) {
+      queue = { arrivals: [], head: 0, sequencing: false };
+      this.arrivals.set(topicDeviceId, queue);
+    }
+    const q = queue;
+    return new Promise<IngestOutcome>((resolve, reject) => {
+      const arrival: Arrival = { bytes, checked: undefined, resolve, reject };
+      q.arrivals.push(arrival);
+      this.check(topicDeviceId, bytes, receivedAt).then(
+        (value) => {
+          arrival.checked = { ok: true, value };
+          this.sequenceArrivals(topicDeviceId, q);
+        },
+        (error: unknown) => {
+          arrival.checked = { ok: false, error };
+          this.sequenceArrivals(topicDeviceId, q);
+        },
+      );
+    });
+  }
+
+  /**
+   * Sequences the device's batches whose checks settled, in arrival order, one at a time:
+   * each after every earlier one of the device was sequenced (or failed).
+   */
+  private sequenceArrivals(deviceId: string, q: ArrivalQueue): void {
+    while (!q.sequencing && q.head < q.arrivals.length) {
+      const arrival = q.arrivals[q.head]!;
+      const checked = arrival.checked;
+      if (!checked) break;
+      q.head++;
+      if (!checked.ok) {
+        arrival.reject(checked.error);
+        continue;
+      }
+      const c = checked.value;
+      if ('outcome' in c) {
+        arrival.resolve(c.outcome);
+        continue;
+      }
+      q.sequencing = true;
+      this.sequence(deviceId, arrival.bytes, c.batch, c.flags, c.signedBy).then(
+        (d) => {
+          q.sequencing = false;
+          arrival.resolve(d.outcome);
+          this.sequenceArrivals(deviceId, q);
+        },
+        (err: unknown) => {
+          q.sequencing = false;
+          arrival.reject(err);
+          this.sequenceArrivals(deviceId, q);
+        },
+      );
+    }
+    if (q.head === q.arrivals.length) {
+      q.arrivals.length = 0;
+      q.head = 0;
+      if (!q.sequencing && this.arrivals.get(deviceId) === q) this.arrivals.delete(deviceId);
+    } else if (q.head >= 1024) {
+      q.arrivals.splice(0, q.head);
+      q.head = 0;
+    }
   }
 
   /** Commits what waits for a group now; resolves when every batch handed over is stored. */
@@ -166,38 +253,54 @@ export class BatchIngestor {
   }
 
   /** Everything that needs no chain state: size, device, signature (in a worker), VIN, time. */
-  private async check(
-    topicDeviceId: string,
-    bytes: Uint8Array,
-    receivedAt: number,
-  ): Promise<
-    | { outcome: IngestOutcome }
-    | { batch: VerifiedBatch; flags: IngestRejectionCode[]; signedBy: Uint8Array }
-  > {
+  private check(topicDeviceId: string, bytes: Uint8Array, receivedAt: number): Promise<Checked> {
     if (bytes.length > MAX_BATCH_BYTES) {
-      return {
-        outcome: await this.reject(
-          topicDeviceId,
-          'too-large',
-          `${bytes.length} bytes exceed ${MAX_BATCH_BYTES}`,
-        ),
-      };
+      return this.refuse(
+        topicDeviceId,
+        'too-large',
+        `${bytes.length} bytes exceed ${MAX_BATCH_BYTES}`,
+      );
     }
-    const device = await this.deviceOf(topicDeviceId);
-    if (!device)
-      return {
-        outcome: await this.reject(topicDeviceId, 'unknown-device', `no device ${topicDeviceId}`),
-      };
-    if (device.status !== 'active') {
-      return {
-        outcome: await this.reject(
+    // Callbacks rather than an async function: while thousands of batches wait for a
+    // verifier, each suspended frame (every local and temporary) is heap the garbage collector
+    // copies and marks; a callback keeps only what it uses.
+    return this.deviceOf(topicDeviceId).then((device): Checked | Promise<Checked> => {
+      if (!device)
+        return this.refuse(topicDeviceId, 'unknown-device', `no device ${topicDeviceId}`);
+      if (device.status !== 'active') {
+        return this.refuse(
           topicDeviceId,
           'revoked-device',
           `device ${topicDeviceId} is ${device.status}`,
-        ),
-      };
-    }
-    const { verdict, period, next } = await this.verifyWithKeys(bytes, device, receivedAt);
+        );
+      }
+      // The current key first; the others only when its signature fails.
+      const current = device.keys[device.keys.length - 1]!;
+      return this.o.pool
+        .verify(bytes, current.publicKey, receivedAt, device.deviceId)
+        .then((first) =>
+          first.ok || first.code !== 'bad-signature'
+            ? this.checkVerified(topicDeviceId, device, receivedAt, first, current, undefined)
+            : this.verifyWithKeys(bytes, device, receivedAt, first).then((v) =>
+                this.checkVerified(topicDeviceId, device, receivedAt, v.verdict, v.period, v.next),
+              ),
+        );
+    });
+  }
+
+  private refuse(deviceId: string, code: string, message: string): Promise<Checked> {
+    return this.reject(deviceId, code, message).then((outcome) => ({ outcome }));
+  }
+
+  /** The checks after the signature: key period for the seq, VIN, time. */
+  private async checkVerified(
+    topicDeviceId: string,
+    device: DeviceRecord,
+    receivedAt: number,
+    verdict: VerifyResult,
+    period: DeviceKeyPeriod,
+    next: DeviceKeyPeriod | undefined,
+  ): Promise<Checked> {
     if (!verdict.ok) {
       const code = verdict.code === 'bad-kid' ? 'topic-mismatch' : verdict.code;
       return { outcome: await this.reject(topicDeviceId, code, verdict.message) };
@@ -240,23 +343,26 @@ export class BatchIngestor {
   }
 
   /**
-   * Verifies with the device's current key and, when that signature fails, with its earlier
-   * keys (a batch signed before a rotation may arrive after it), newest first. When no known
-   * key verifies, the device is read again once: the cache may predate a rotation.
+   * Verifies with the device's current key (unless `current` is already its verdict) and, when
+   * that signature fails, with its earlier keys (a batch signed before a rotation may arrive
+   * after it), newest first. When no known key verifies, the device is read again once: the
+   * cache may predate a rotation.
    */
   private async verifyWithKeys(
     bytes: Uint8Array,
     device: DeviceRecord,
     receivedAt: number,
+    current?: VerifyResult,
     reread = true,
   ): Promise<{
-    verdict: Awaited<ReturnType<VerifierPool['verify']>>;
+    verdict: VerifyResult;
     period: DeviceKeyPeriod;
     next: DeviceKeyPeriod | undefined;
   }> {
     const keys = device.keys;
     let i = keys.length - 1;
-    const first = await this.o.pool.verify(bytes, keys[i]!.publicKey, receivedAt, device.deviceId);
+    const first =
+      current ?? (await this.o.pool.verify(bytes, keys[i]!.publicKey, receivedAt, device.deviceId));
     if (first.ok || first.code !== 'bad-signature')
       return { verdict: first, period: keys[i]!, next: undefined };
     for (i = keys.length - 2; i >= 0; i--) {
@@ -267,7 +373,7 @@ export class BatchIngestor {
       this.activeDevices.delete(device.deviceId);
       const fresh = await this.deviceOf(device.deviceId);
       if (fresh?.status === 'active' && fresh.keys.length > keys.length)
-        return this.verifyWithKeys(bytes, fresh, receivedAt, false);
+        return this.verifyWithKeys(bytes, fresh, receivedAt, undefined, false);
     }
     return { verdict: first, period: keys[keys.length - 1]!, next: undefined };
   }
@@ -550,18 +656,5 @@ export class BatchIngestor {
     await this.o.store.recordRejection({ at: this.o.now(), deviceId, code, detail: message });
     this.o.onRejection?.(code, { deviceId, ...(seq === undefined ? {} : { seq }), message });
     return { status: 'rejected', code, message };
-  }
-
-  /** Runs `fn` after every earlier call for the same device has settled (arrival order). */
-  private serialised<T>(deviceId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(deviceId) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    // Settles either way, then drops the lock unless a later call took it.
-    const release = (): void => {
-      if (this.locks.get(deviceId) === settled) this.locks.delete(deviceId);
-    };
-    const settled: Promise<void> = run.then(release, release);
-    this.locks.set(deviceId, settled);
-    return run;
   }
 }

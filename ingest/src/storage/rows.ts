@@ -24,6 +24,11 @@ import type {
 export type Row = Record<string, unknown>;
 
 export const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
+/**
+ * A Buffer view of `u` for PostgreSQL, whose driver binds only Buffers as bytea. better-sqlite3
+ * binds any Uint8Array as a blob, so the SQLite stores pass bytes as they are (no view to make
+ * and collect per bound value, several per stored batch).
+ */
 export const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const numberOrNull = (v: unknown): number | null => (v === null ? null : Number(v));
 

@@ -8,15 +8,7 @@ import type {
   User,
   UserKind,
 } from '../access/access-store.js';
-import {
-  GRANT_SELECT,
-  buf,
-  toAccessRecord,
-  toApiToken,
-  toGrant,
-  toUser,
-  type Row,
-} from './rows.js';
+import { GRANT_SELECT, toAccessRecord, toApiToken, toGrant, toUser, type Row } from './rows.js';
 
 /**
  * The access store in the node's SQLite file, sharing its connection so an access record and
@@ -93,20 +85,20 @@ export class SqliteAccessStore implements AccessStore {
       this.st('DELETE FROM sessions WHERE expires_at <= ?').run(now);
       this.st(
         'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
-      ).run(buf(tokenHash), userId, now, expiresAt);
+      ).run(tokenHash, userId, now, expiresAt);
     })();
   }
 
   async sessionUser(tokenHash: Uint8Array, now: number): Promise<User | undefined> {
     const r = this.st('SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?').get(
-      buf(tokenHash),
+      tokenHash,
       now,
     ) as Row | undefined;
     return r ? this.user(Number(r.user_id)) : undefined;
   }
 
   async deleteSession(tokenHash: Uint8Array): Promise<void> {
-    this.st('DELETE FROM sessions WHERE token_hash = ?').run(buf(tokenHash));
+    this.st('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
   }
 
   async addApiToken(t: {
@@ -118,7 +110,7 @@ export class SqliteAccessStore implements AccessStore {
   }): Promise<number> {
     const r = this.st(
       'INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(buf(t.tokenHash), t.userId, t.name, t.now, t.expiresAt);
+    ).run(t.tokenHash, t.userId, t.name, t.now, t.expiresAt);
     return Number(r.lastInsertRowid);
   }
 
@@ -128,7 +120,7 @@ export class SqliteAccessStore implements AccessStore {
   ): Promise<{ user: User; tokenId: number } | undefined> {
     const r = this.st(
       'SELECT id, user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?',
-    ).get(buf(tokenHash), now) as Row | undefined;
+    ).get(tokenHash, now) as Row | undefined;
     if (!r) return undefined;
     const user = this.user(Number(r.user_id));
     if (!user) return undefined;
@@ -180,7 +172,7 @@ export class SqliteAccessStore implements AccessStore {
       this.st(
         `INSERT INTO access_records (kind, vin, user_id, grant_id, at, record, record_hash, leaf_index)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(e.kind, args.vin, args.userId, grantId, args.at, buf(args.record), buf(args.recordHash), leafIndex); // prettier-ignore
+      ).run(e.kind, args.vin, args.userId, grantId, args.at, args.record, args.recordHash, leafIndex); // prettier-ignore
       return { leafIndex, grantId };
     })();
   }

@@ -9,7 +9,6 @@ import {
 import { MIGRATIONS } from './migrations.js';
 import { SqliteAccessStore } from './sqlite-access-store.js';
 import {
-  buf,
   toBatch,
   toBatchLeaf,
   toCheckpoint,
@@ -116,7 +115,7 @@ export class SqliteIngestStore implements IngestStore {
   async addEnrolmentToken(t: EnrolmentToken): Promise<void> {
     this.st(
       'INSERT INTO enrolment_tokens (token_hash, vin, owner, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(buf(t.tokenHash), t.vin, t.owner ?? null, t.createdAt, t.expiresAt);
+    ).run(t.tokenHash, t.vin, t.owner ?? null, t.createdAt, t.expiresAt);
   }
 
   async registerDevice(args: {
@@ -129,7 +128,7 @@ export class SqliteIngestStore implements IngestStore {
   }): ReturnType<IngestStore['registerDevice']> {
     return this.db.transaction(() => {
       const token = this.st('SELECT * FROM enrolment_tokens WHERE token_hash = ?').get(
-        buf(args.tokenHash),
+        args.tokenHash,
       ) as Row | undefined;
       if (!token) return { error: 'unknown-token' as const };
       if (token.used_at !== null) return { error: 'token-used' as const };
@@ -140,16 +139,16 @@ export class SqliteIngestStore implements IngestStore {
       this.st('UPDATE enrolment_tokens SET used_at = ?, device_id = ? WHERE token_hash = ?').run(
         args.now,
         args.deviceId,
-        buf(args.tokenHash),
+        args.tokenHash,
       );
       this.st(
         `INSERT INTO devices (device_id, public_key, vin, vin_salt, owner, status, registered_at, next_seq, head_hash)
            VALUES (?, ?, ?, ?, ?, 'active', ?, 0, ?)`,
       ).run(
         args.deviceId,
-        buf(args.publicKey),
+        args.publicKey,
         token.vin,
-        buf(args.vinSalt),
+        args.vinSalt,
         token.owner,
         args.now,
         Buffer.alloc(32),
@@ -162,7 +161,7 @@ export class SqliteIngestStore implements IngestStore {
       );
       this.st(
         'INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index) VALUES (?, 0, ?, ?)',
-      ).run(args.deviceId, buf(args.publicKey), leafIndex);
+      ).run(args.deviceId, args.publicKey, leafIndex);
       const device = this.deviceRow(args.deviceId);
       if (!device) throw new StoreError('not-found', 'device vanished inside its transaction');
       return { device, leafIndex };
@@ -221,9 +220,9 @@ export class SqliteIngestStore implements IngestStore {
       const leafIndex = this.appendLeafTx(args.logEntry, leafHash(args.logEntry));
       this.st(
         'INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index) VALUES (?, ?, ?, ?)',
-      ).run(args.deviceId, args.fromSeq, buf(args.publicKey), leafIndex);
+      ).run(args.deviceId, args.fromSeq, args.publicKey, leafIndex);
       this.st('UPDATE devices SET public_key = ? WHERE device_id = ?').run(
-        buf(args.publicKey),
+        args.publicKey,
         args.deviceId,
       );
       return { leafIndex };
@@ -240,7 +239,7 @@ export class SqliteIngestStore implements IngestStore {
       this.st('DELETE FROM auth_nonces WHERE expires_at < ?').run(now);
       const r = this.st(
         'INSERT OR IGNORE INTO auth_nonces (device_id, nonce, expires_at) VALUES (?, ?, ?)',
-      ).run(deviceId, buf(nonce), expiresAt);
+      ).run(deviceId, nonce, expiresAt);
       return r.changes === 1;
     })();
   }
@@ -310,7 +309,7 @@ export class SqliteIngestStore implements IngestStore {
     }
     const update = this.st('UPDATE devices SET next_seq = ?, head_hash = ? WHERE device_id = ?');
     for (const [deviceId, head] of heads) {
-      if (head.headHash) update.run(head.nextSeq, buf(head.headHash), deviceId);
+      if (head.headHash) update.run(head.nextSeq, head.headHash, deviceId);
     }
     return results;
   }
@@ -355,7 +354,7 @@ export class SqliteIngestStore implements IngestStore {
         `INSERT INTO batches (device_id, seq, hash, bytes, vin, kind, start_time, end_time,
            sample_count, received_at, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(b.deviceId, b.seq, buf(b.hash), buf(b.bytes), b.vin, b.kind, b.startTime, b.endTime,
+      .run(b.deviceId, b.seq, b.hash, b.bytes, b.vin, b.kind, b.startTime, b.endTime,
         b.sampleCount, b.receivedAt, leafIndex); // prettier-ignore
     this.insertEventsAndDropsTx(b);
     if (b.wasHeld) {
@@ -383,7 +382,7 @@ export class SqliteIngestStore implements IngestStore {
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const d of b.declaredDrops) {
-        insertDrop.run(b.deviceId, d.seq, buf(d.hash), d.sampleCount, d.firstTime, d.lastTime, b.seq); // prettier-ignore
+        insertDrop.run(b.deviceId, d.seq, d.hash, d.sampleCount, d.firstTime, d.lastTime, b.seq); // prettier-ignore
       }
     }
   }
@@ -410,7 +409,7 @@ export class SqliteIngestStore implements IngestStore {
   async holdBatch(h: HeldBatch): Promise<void> {
     this.st(
       'INSERT OR REPLACE INTO held_batches (device_id, seq, hash, bytes, received_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(h.deviceId, h.seq, buf(h.hash), buf(h.bytes), h.receivedAt);
+    ).run(h.deviceId, h.seq, h.hash, h.bytes, h.receivedAt);
   }
 
   async heldBatches(deviceId: string): Promise<HeldBatch[]> {
@@ -458,15 +457,7 @@ export class SqliteIngestStore implements IngestStore {
     );
     this.db.transaction(() => {
       for (const d of drops) {
-        insert.run(
-          deviceId,
-          d.seq,
-          buf(d.hash),
-          d.sampleCount,
-          d.firstTime,
-          d.lastTime,
-          declaredIn,
-        );
+        insert.run(deviceId, d.seq, d.hash, d.sampleCount, d.firstTime, d.lastTime, declaredIn);
       }
     })();
   }
@@ -484,8 +475,8 @@ export class SqliteIngestStore implements IngestStore {
     ).run(
       args.deviceId ?? null,
       args.seq ?? null,
-      buf(args.hash),
-      buf(args.bytes),
+      args.hash,
+      args.bytes,
       args.reason,
       args.receivedAt,
     );
@@ -595,7 +586,7 @@ export class SqliteIngestStore implements IngestStore {
     try {
       this.st(
         'INSERT OR IGNORE INTO checkpoints (tree_size, root, note, created_at) VALUES (?, ?, ?, ?)',
-      ).run(row.treeSize, buf(row.root), row.note, row.createdAt);
+      ).run(row.treeSize, row.root, row.note, row.createdAt);
     } finally {
       this.db.pragma('synchronous = NORMAL');
     }
@@ -739,7 +730,7 @@ class LogAppender {
 
   append(entry: Uint8Array, leafHash: Uint8Array): number {
     const index = this.size;
-    this.sql.leaf.run(index, buf(entry), buf(leafHash));
+    this.sql.leaf.run(index, entry, leafHash);
     let hash = leafHash;
     let level = 0;
     let idx = index;
@@ -765,7 +756,7 @@ class LogAppender {
   }
 
   private put(level: number, idx: number, hash: Uint8Array): void {
-    if (level > 0) this.sql.put.run(level, idx, buf(hash));
+    if (level > 0) this.sql.put.run(level, idx, hash);
     const key = LogAppender.key(level, idx);
     this.written.set(key, hash);
     this.order.push(key);
