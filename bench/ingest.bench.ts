@@ -5,6 +5,7 @@
  * broker, checkpoints).
  */
 import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,12 +120,57 @@ function nodeCryptoVerifyMicros(): number {
   return (cpu.user + cpu.system) / n;
 }
 
+/**
+ * The node:crypto verify limit for `threads` cores, measured rather than assumed: `threads`
+ * worker threads verify ES256K signatures (950-byte message, as a batch) at once for `ms`,
+ * nothing else running. On this VM two threads verify about 1.6× what one does, not 2×
+ * (the two vCPUs share the host's core), so 2 × one thread's rate overstates the limit.
+ */
+async function nodeCryptoVerifyLimit(threads: number, ms: number): Promise<number> {
+  const body = `
+    const { parentPort } = require('node:worker_threads');
+    const { createSign, createVerify, generateKeyPairSync } = require('node:crypto');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+    const message = new Uint8Array(950).fill(7);
+    const signature = createSign('sha256').update(message).sign(privateKey);
+    const once = () => {
+      if (!createVerify('sha256').update(message).verify(publicKey, signature))
+        throw new Error('calibration signature does not verify');
+    };
+    for (let i = 0; i < 100; i++) once();
+    let stop = false;
+    let count = 0;
+    const loop = () => {
+      for (let i = 0; i < 20; i++) once();
+      count += 20;
+      if (stop) parentPort.postMessage(count);
+      else setImmediate(loop);
+    };
+    parentPort.on('message', (m) => (m === 'go' ? loop() : (stop = true)));
+    parentPort.postMessage('ready');`;
+  const workers = Array.from({ length: threads }, () => new Worker(body, { eval: true }));
+  try {
+    await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
+    const counts = workers.map((w) => new Promise<number>((r) => w.once('message', r)));
+    const t0 = performance.now();
+    for (const w of workers) w.postMessage('go');
+    await new Promise((r) => setTimeout(r, ms));
+    for (const w of workers) w.postMessage('stop');
+    const total = (await Promise.all(counts)).reduce((a, b) => a + b, 0);
+    return total / ((performance.now() - t0) / 1_000);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 interface RoundResult {
   readonly rate: number;
   /** CPU per batch, all threads (µs). */
   readonly cpuMicros: number;
   /** node:crypto ES256K verify alone, one thread, just before the round (µs). */
   readonly verifyMicros: number;
+  /** node:crypto ES256K verifications/s of two threads at once, just before the round. */
+  readonly verifyLimit: number;
   /** CPU per batch by thread role (µs). */
   readonly split: { main: number; verifiers: number; rest: number } | undefined;
   readonly meanGroup: number;
@@ -162,6 +208,7 @@ async function throughputRound(
     );
   await ingestAll(0, warmUp);
   const verifyMicros = nodeCryptoVerifyMicros();
+  const verifyLimit = await nodeCryptoVerifyLimit(pool.size, 1_500);
   groups.length = 0;
   const total = devices.length * ((batches[0]?.length ?? 0) - warmUp);
   const threads0 = threadCpuMicros();
@@ -176,6 +223,7 @@ async function throughputRound(
     rate: total / s,
     cpuMicros: (cpu.user + cpu.system) / total,
     verifyMicros,
+    verifyLimit,
     split: split && {
       main: split.main / total,
       verifiers: split.verifiers / total,
@@ -208,7 +256,8 @@ export async function run(): Promise<BenchSection> {
     await pool.close();
     const best = results.reduce((a, b) => (b.rate > a.rate ? b : a));
     const rates = results.map((r) => fmt(r.rate)).join(', ');
-    const limit = (2 * 1e6) / best.verifyMicros;
+    const limit = best.verifyLimit;
+    const linear = (2 * 1e6) / best.verifyMicros;
     rows.push({
       metric: `batches verified + stored + logged (2 verifier threads, 80 samples each; best of ${rates})`,
       value: `${fmt(best.rate)} /s`,
@@ -216,10 +265,14 @@ export async function run(): Promise<BenchSection> {
       met: best.rate >= 5_000,
     });
     rows.push({
-      metric: `… of the node:crypto verify limit for 2 cores, measured in the same round (${fmt(limit)} /s)`,
+      metric: `… of the node:crypto verify limit for 2 cores: two threads verifying at once, nothing else, measured in the same round (${fmt(limit)} /s)`,
       value: `${fmt((100 * best.rate) / limit)} %`,
       goal: '≥ 80 %',
       met: best.rate >= 0.8 * limit,
+    });
+    rows.push({
+      metric: `… of 2 × one thread’s verify rate (${fmt(linear)} /s), the limit if the two cores scaled linearly (they do not: two threads verify ${fmt(limit / (1e6 / best.verifyMicros), 2)} × one)`,
+      value: `${fmt((100 * best.rate) / linear)} %`,
     });
     rows.push({
       metric: 'CPU per batch, all threads (2 cores: the rate cannot exceed 2 × 10^6 / this)',
@@ -232,6 +285,10 @@ export async function run(): Promise<BenchSection> {
     rows.push({
       metric: '… of which node:crypto ES256K verify alone (one thread, same round)',
       value: `${fmt(best.verifyMicros)} µs`,
+    });
+    rows.push({
+      metric: '… the same verify with both cores busy (2 × 10^6 / the two-thread limit)',
+      value: `${fmt((2 * 1e6) / best.verifyLimit)} µs`,
     });
     const split = best.split;
     rows.push({
@@ -330,6 +387,7 @@ export async function run(): Promise<BenchSection> {
     notes: [
       'Throughput: 20 registered devices, 500 chained batches each (8 signals × 10 samples, about 930 bytes), signed beforehand. The first 100 of each go through the pipeline unclocked, in flight together as the rest will be, so the clock measures the steady state of a node that has been running (V8 has compiled the hot paths of the main thread and of both verifier threads; before that, compiling takes a tenth of the CPU); the clock runs over the other 400 of each. Three rounds on the same verifier pool, each with a new store; the best is reported, its CPU split by thread from /proc. Every batch goes through the whole pipeline: size, COSE, key, ES256K signature (node:crypto in 2 worker threads, which also encode the log entry and hash its leaf), VIN, sequence, then, one SQLite transaction per group of batches: batch row with its evidence bytes (samples are read back from them, not copied), events, log leaf and subtree nodes, chain heads.',
       'CPU per batch is CPU time, not wall time, so it says more than the rate when other processes share the 2 cores (on a virtual machine it still grows with the load on the host); the rate and the verify limit are measured in the same round, under the same load. On 2 cores the rate cannot exceed 2 × 10^6 / (CPU per batch, all threads) /s: the verify limit counts the ES256K verification alone.',
+      'The verify limit for 2 cores is measured, not assumed: two worker threads verify ES256K signatures at once for 1.5 s with nothing else running. Earlier versions of this benchmark took 2 × one thread’s rate; on this VM two threads verify only about 1.6 × what one does (a verification costs more CPU time when both vCPUs are busy), so that overstated the limit, and the row after it keeps that figure for comparison.',
       'Durability: WAL with synchronous=NORMAL, so a group commit survives the process dying but not a power cut; each signed checkpoint is committed with synchronous=FULL, which fsyncs the WAL and every commit before it. Receipts go out only after that checkpoint, so a receipted batch survives a power cut.',
       'Latency: one device over the embedded aedes broker, a batch every 50 ms, receipts only after the next signed checkpoint (every 100 ms).',
     ],
