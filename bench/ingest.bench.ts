@@ -4,7 +4,6 @@
  * goes, log appends per second, and receive → receipt latency through the real node (embedded
  * broker, checkpoints).
  */
-import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,30 +102,14 @@ function cpuByRole(
   return { main: mainMicros, verifiers, rest };
 }
 
-/** µs per node:crypto ES256K verification of a batch-sized message, on one thread, now. */
-function nodeCryptoVerifyMicros(): number {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
-  const message = new Uint8Array(950).fill(7);
-  const signature = createSign('sha256').update(message).sign(privateKey);
-  const once = () => {
-    if (!createVerify('sha256').update(message).verify(publicKey, signature))
-      throw new Error('calibration signature does not verify');
-  };
-  for (let i = 0; i < 100; i++) once();
-  const n = 1_500;
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) once();
-  const cpu = process.cpuUsage(cpu0);
-  return (cpu.user + cpu.system) / n;
-}
-
 /**
- * The node:crypto verify limit for `threads` cores, measured rather than assumed: `threads`
- * worker threads verify ES256K signatures (950-byte message, as a batch) at once for `ms`,
- * nothing else running. On this VM two threads verify about 1.6× what one does, not 2×
- * (the two vCPUs share the host's core), so 2 × one thread's rate overstates the limit.
+ * node:crypto ES256K verifications per second of `threads` worker threads verifying at once
+ * (a 950-byte message, as a batch) for `ms`, nothing else running: with 1, the cost of one
+ * verification; with 2, the verify limit for 2 cores, measured rather than assumed. On this VM
+ * two threads verify about 1.6× what one does, not 2× (the two vCPUs share the host's core),
+ * so 2 × one thread's rate overstates the limit.
  */
-async function nodeCryptoVerifyLimit(threads: number, ms: number): Promise<number> {
+async function nodeCryptoVerifyRate(threads: number, ms: number): Promise<number> {
   const body = `
     const { parentPort } = require('node:worker_threads');
     const { createSign, createVerify, generateKeyPairSync } = require('node:crypto');
@@ -207,8 +190,8 @@ async function throughputRound(
       }),
     );
   await ingestAll(0, warmUp);
-  const verifyMicros = nodeCryptoVerifyMicros();
-  const verifyLimit = await nodeCryptoVerifyLimit(pool.size, 1_500);
+  const verifyMicros = 1e6 / (await nodeCryptoVerifyRate(1, 1_500));
+  const verifyLimit = await nodeCryptoVerifyRate(pool.size, 1_500);
   groups.length = 0;
   const total = devices.length * ((batches[0]?.length ?? 0) - warmUp);
   const threads0 = threadCpuMicros();

@@ -18,14 +18,17 @@ function readings(n: number, from: number): SampledReading[] {
   })); // prettier-ignore
 }
 
+const openOutbox = (deviceId: string, quotaBytes: number) =>
+  OutboxStore.open({
+    path: join(mkdtempSync(join(tmpdir(), 'enginechain-signer-')), 'outbox.db'),
+    deviceId,
+    quotaBytes,
+  });
+
 describe('BatchSigner: clock jumps', () => {
   it('puts a jump in the next stored batch, even when the batch it was first meant for is refused', () => {
     const key = generateDeviceKey();
-    const outbox = OutboxStore.open({
-      path: join(mkdtempSync(join(tmpdir(), 'enginechain-signer-')), 'outbox.db'),
-      deviceId: key.deviceId,
-      quotaBytes: 4_096,
-    });
+    const outbox = openOutbox(key.deviceId, 4_096);
     const t = { mono: 0 };
     const clock = new AgentClock({ monotonicMs: () => t.mono, systemMs: () => T0 });
     const signer = new BatchSigner(key, VIN, outbox, clock);
@@ -57,11 +60,7 @@ describe('BatchSigner: clock jumps', () => {
 describe('BatchSigner: reading times', () => {
   it('signs readings stamped in fractions of a ms (as the agent clock stamps them), rounded to whole ms', () => {
     const key = generateDeviceKey();
-    const outbox = OutboxStore.open({
-      path: join(mkdtempSync(join(tmpdir(), 'enginechain-signer-')), 'outbox.db'),
-      deviceId: key.deviceId,
-      quotaBytes: 1 << 20,
-    });
+    const outbox = openOutbox(key.deviceId, 1 << 20);
     const signer = new BatchSigner(key, VIN, outbox, new AgentClock({ monotonicMs: () => 0, systemMs: () => T0 })); // prettier-ignore
     const stamped = readings(10, T0).map((r, i) => ({ ...r, time: T0 + i * 100.37 + 0.4 }));
     signer.sign({ kind: 'routine', start: stamped[0]!.time, end: stamped[9]!.time, readings: stamped, events: [] }); // prettier-ignore
