@@ -181,14 +181,9 @@ export class PostgresIngestStore implements IngestStore {
     );
   }
 
-  async registerDevice(args: {
-    tokenHash: Uint8Array;
-    deviceId: string;
-    publicKey: Uint8Array;
-    vinSalt: Uint8Array;
-    now: number;
-    logEntry: (vin: string) => Uint8Array;
-  }): ReturnType<IngestStore['registerDevice']> {
+  async registerDevice(
+    args: Parameters<IngestStore['registerDevice']>[0],
+  ): ReturnType<IngestStore['registerDevice']> {
     return this.logTransaction(async (c, log) => {
       const token = (
         await query(c, 'SELECT * FROM enrolment_tokens WHERE token_hash = $1 FOR UPDATE', [
@@ -241,10 +236,9 @@ export class PostgresIngestStore implements IngestStore {
     return Promise.all(rows.map((r) => deviceOf(this.pool, r)));
   }
 
-  async revokeDevice(args: {
-    deviceId: string;
-    logEntry: Uint8Array;
-  }): ReturnType<IngestStore['revokeDevice']> {
+  async revokeDevice(
+    args: Parameters<IngestStore['revokeDevice']>[0],
+  ): ReturnType<IngestStore['revokeDevice']> {
     return this.logTransaction(async (c, log) => {
       const r = await query(
         c,
@@ -259,12 +253,9 @@ export class PostgresIngestStore implements IngestStore {
     });
   }
 
-  async rotateDeviceKey(args: {
-    deviceId: string;
-    publicKey: Uint8Array;
-    fromSeq: number;
-    logEntry: Uint8Array;
-  }): ReturnType<IngestStore['rotateDeviceKey']> {
+  async rotateDeviceKey(
+    args: Parameters<IngestStore['rotateDeviceKey']>[0],
+  ): ReturnType<IngestStore['rotateDeviceKey']> {
     return this.logTransaction(async (c, log) => {
       const row = (
         await query(c, 'SELECT status, next_seq FROM devices WHERE device_id = $1', [args.deviceId])
@@ -490,14 +481,7 @@ export class PostgresIngestStore implements IngestStore {
     });
   }
 
-  async quarantine(args: {
-    deviceId?: string;
-    seq?: number;
-    hash: Uint8Array;
-    bytes: Uint8Array;
-    reason: string;
-    receivedAt: number;
-  }): Promise<void> {
+  async quarantine(args: Parameters<IngestStore['quarantine']>[0]): Promise<void> {
     await query(
       this.pool,
       'INSERT INTO quarantine (device_id, seq, hash, bytes, reason, received_at) VALUES ($1, $2, $3, $4, $5, $6)',
@@ -512,12 +496,7 @@ export class PostgresIngestStore implements IngestStore {
     return rows.map(toQuarantined);
   }
 
-  async recordRejection(args: {
-    at: number;
-    deviceId?: string;
-    code: string;
-    detail: string;
-  }): Promise<void> {
+  async recordRejection(args: Parameters<IngestStore['recordRejection']>[0]): Promise<void> {
     await query(
       this.pool,
       'INSERT INTO rejections (at, device_id, code, detail) VALUES ($1, $2, $3, $4)',

@@ -118,14 +118,9 @@ export class SqliteIngestStore implements IngestStore {
     ).run(t.tokenHash, t.vin, t.owner ?? null, t.createdAt, t.expiresAt);
   }
 
-  async registerDevice(args: {
-    tokenHash: Uint8Array;
-    deviceId: string;
-    publicKey: Uint8Array;
-    vinSalt: Uint8Array;
-    now: number;
-    logEntry: (vin: string) => Uint8Array;
-  }): ReturnType<IngestStore['registerDevice']> {
+  async registerDevice(
+    args: Parameters<IngestStore['registerDevice']>[0],
+  ): ReturnType<IngestStore['registerDevice']> {
     return this.db.transaction(() => {
       const token = this.st('SELECT * FROM enrolment_tokens WHERE token_hash = ?').get(
         args.tokenHash,
@@ -183,10 +178,9 @@ export class SqliteIngestStore implements IngestStore {
     return (rows as Row[]).map((r) => this.toDevice(r));
   }
 
-  async revokeDevice(args: {
-    deviceId: string;
-    logEntry: Uint8Array;
-  }): ReturnType<IngestStore['revokeDevice']> {
+  async revokeDevice(
+    args: Parameters<IngestStore['revokeDevice']>[0],
+  ): ReturnType<IngestStore['revokeDevice']> {
     return this.db.transaction(() => {
       const r = this.st(
         "UPDATE devices SET status = 'revoked' WHERE device_id = ? AND status = 'active'",
@@ -197,12 +191,9 @@ export class SqliteIngestStore implements IngestStore {
     })();
   }
 
-  async rotateDeviceKey(args: {
-    deviceId: string;
-    publicKey: Uint8Array;
-    fromSeq: number;
-    logEntry: Uint8Array;
-  }): ReturnType<IngestStore['rotateDeviceKey']> {
+  async rotateDeviceKey(
+    args: Parameters<IngestStore['rotateDeviceKey']>[0],
+  ): ReturnType<IngestStore['rotateDeviceKey']> {
     return this.db.transaction(() => {
       const row = this.st('SELECT status, next_seq FROM devices WHERE device_id = ?').get(
         args.deviceId,
@@ -462,14 +453,7 @@ export class SqliteIngestStore implements IngestStore {
     })();
   }
 
-  async quarantine(args: {
-    deviceId?: string;
-    seq?: number;
-    hash: Uint8Array;
-    bytes: Uint8Array;
-    reason: string;
-    receivedAt: number;
-  }): Promise<void> {
+  async quarantine(args: Parameters<IngestStore['quarantine']>[0]): Promise<void> {
     this.st(
       'INSERT INTO quarantine (device_id, seq, hash, bytes, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)',
     ).run(
@@ -489,12 +473,7 @@ export class SqliteIngestStore implements IngestStore {
     return rows.map(toQuarantined);
   }
 
-  async recordRejection(args: {
-    at: number;
-    deviceId?: string;
-    code: string;
-    detail: string;
-  }): Promise<void> {
+  async recordRejection(args: Parameters<IngestStore['recordRejection']>[0]): Promise<void> {
     this.st('INSERT INTO rejections (at, device_id, code, detail) VALUES (?, ?, ?, ?)').run(
       args.at,
       args.deviceId ?? null,
