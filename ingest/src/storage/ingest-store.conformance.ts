@@ -65,17 +65,22 @@ export async function enrolConformanceDevice(s: IngestStore, owner = 'fleet-1') 
  * Registers the suite for one backend. `open` gives a new, empty, migrated store each time;
  * the suite closes it.
  */
+/** Opens stores for a test and closes every one of them after it. */
+function storesClosedAfterEach(open: () => Promise<IngestStore>): () => Promise<IngestStore> {
+  const opened: IngestStore[] = [];
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+  });
+  return async () => {
+    const s = await open();
+    opened.push(s);
+    return s;
+  };
+}
+
 export function ingestStoreConformance(backend: string, open: () => Promise<IngestStore>): void {
   describe(`IngestStore conformance: ${backend}`, () => {
-    const opened: IngestStore[] = [];
-    afterEach(async () => {
-      for (const s of opened.splice(0)) await s.close();
-    });
-    const store = async () => {
-      const s = await open();
-      opened.push(s);
-      return s;
-    };
+    const store = storesClosedAfterEach(open);
     const enrolled = enrolConformanceDevice;
 
     it('uses an enrolment token once, logs the registration, refuses reuse, expiry and a second device id', async () => {
@@ -399,15 +404,7 @@ export function ingestStoreConformance(backend: string, open: () => Promise<Inge
   });
 
   describe(`AccessStore conformance: ${backend}`, () => {
-    const opened: IngestStore[] = [];
-    afterEach(async () => {
-      for (const s of opened.splice(0)) await s.close();
-    });
-    const store = async () => {
-      const s = await open();
-      opened.push(s);
-      return s;
-    };
+    const store = storesClosedAfterEach(open);
     const newUser = (username: string, kind: 'registered' | 'business') => ({ username, kind, displayName: username.toUpperCase(), passwordHash: `hash of ${username}`, now: 5 }); // prettier-ignore
 
     it('creates users once, case-blind, and finds and lists them', async () => {
