@@ -1,14 +1,12 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { AgentRuntime, loadAgentConfig, OutboxStore } from '@enginechain/agent';
 import { IngestNode } from '@enginechain/ingest';
 import {
   batchHash,
   buildBatchPayload,
-  createMqttToken,
   decodeLogEntry,
   loadDeviceKey,
   signBatch,
@@ -17,6 +15,7 @@ import {
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../../ingest/src/http/test-fleet.fixture.js';
+import { connectDevice } from '../../ingest/src/node/test-node.js';
 import { pushedSpeedSource } from '../support/pushed-source.js';
 import { repoRoot, runCli } from '../support/run-cli.js';
 
@@ -106,10 +105,7 @@ describe('enginechain rotate-key', () => {
 
     // The device connects with the new key under its id and delivers all three.
     const newKey: DeviceKey = { ...newKeyOnDisk, deviceId };
-    const client = await mqtt.connectAsync(node.brokerUrl, { username: deviceId, password: Buffer.from(createMqttToken(deviceId, newKey.privateKey)), protocolVersion: 4, reconnectPeriod: 0 }); // prettier-ignore
-    const receipts: number[] = [];
-    client.on('message', () => receipts.push(1));
-    await client.subscribeAsync(`ec/v1/${deviceId}/receipt`, { qos: 1 });
+    const { client, receipts } = await connectDevice(node, deviceId, newKey);
     const reopened = OutboxStore.open({ path: config.outbox.path, deviceId, quotaBytes: config.outbox.quotaBytes }); // prettier-ignore
     const fresh = appendSigned(reopened, newKey, deviceId);
     reopened.close();

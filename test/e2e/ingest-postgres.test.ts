@@ -8,21 +8,18 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { IngestNode } from '@enginechain/ingest';
 import {
   batchHash,
   buildBatchPayload,
-  createMqttToken,
-  ed25519PublicKeyFromRaw,
   enrolmentRequestBody,
   generateDeviceKey,
   signBatch,
-  verifyNodeMessage,
   ZERO_HASH,
   type Receipt,
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDevice } from '../../ingest/src/node/test-node.js';
 import { describeWithPostgres } from '../../ingest/src/storage/postgres-test-server.js';
 import { freePort, startIngest, stop } from '../support/ingest-process.js';
 import { runCli } from '../support/run-cli.js';
@@ -64,19 +61,8 @@ describeWithPostgres('a node on PostgreSQL', (server) => {
         });
         expect(enrolled.status).toBe(201);
 
-        const client = await mqtt.connectAsync(info.brokerUrl, {
-          username: key.deviceId,
-          password: Buffer.from(createMqttToken(key.deviceId, key.privateKey)),
-          protocolVersion: 4,
-          reconnectPeriod: 0,
-        });
-        const receiptKey = ed25519PublicKeyFromRaw(Buffer.from(info.receiptPublicKey, 'base64'));
-        const receipts: Receipt[] = [];
-        client.on('message', (_t, payload) => {
-          const v = verifyNodeMessage(new Uint8Array(payload), receiptKey);
-          if (v.ok && v.value.type === 'receipt') receipts.push(v.value);
-        });
-        await client.subscribeAsync(`ec/v1/${key.deviceId}/receipt`, { qos: 1 });
+        const { client, receipts: messages } = await connectDevice({ brokerUrl: info.brokerUrl, keys: info }, key.deviceId, key); // prettier-ignore
+        const receipts = () => messages.filter((m): m is Receipt => m.type === 'receipt');
         let prev = ZERO_HASH;
         const hashes: Uint8Array[] = [];
         for (let seq = 0; seq < 6; seq++) {
@@ -93,9 +79,13 @@ describeWithPostgres('a node on PostgreSQL', (server) => {
           hashes.push(prev);
           await client.publishAsync(`ec/v1/${key.deviceId}/batch`, Buffer.from(bytes), { qos: 1 });
         }
-        await expect.poll(() => receipts.length, { timeout: 20_000 }).toBe(6);
-        expect(receipts.map((r) => r.seq).sort()).toEqual([0, 1, 2, 3, 4, 5]);
-        for (const r of receipts) expect(r.batchHash).toEqual(hashes[r.seq]);
+        await expect.poll(() => receipts().length, { timeout: 20_000 }).toBe(6);
+        expect(
+          receipts()
+            .map((r) => r.seq)
+            .sort(),
+        ).toEqual([0, 1, 2, 3, 4, 5]);
+        for (const r of receipts()) expect(r.batchHash).toEqual(hashes[r.seq]);
         await client.endAsync(true);
 
         // The user the CLI added on PostgreSQL logs in and sees the vehicle enrolled for them.

@@ -45,9 +45,12 @@ export async function postEnrolment(node: IngestNode, vin: string, owner = 'flee
   return { key, token, res };
 }
 
-/** Connects as `deviceId` with a token signed by `signer`, subscribed to its receipts. */
+/**
+ * Connects as `deviceId` with a token signed by `signer`, subscribed to its receipts. `node`: an
+ * IngestNode, or what a node started by the CLI announces (`{ brokerUrl, keys: announced }`).
+ */
 export async function connectDevice(
-  node: IngestNode,
+  node: { readonly brokerUrl: string; readonly keys: { readonly receiptPublicKey: string } },
   deviceId: string,
   signer: DeviceKey,
 ): Promise<{ client: MqttClient; receipts: NodeMessage[] }> {
