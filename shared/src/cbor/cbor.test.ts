@@ -286,6 +286,16 @@ describe('CBOR: encoder', () => {
     expect(codeOf(() => encodeCbor(new Map<CborKey, CborValue>([[1.5, 1]])))).toBe('bad-input');
   });
 
+  it('returns results that share nothing with each other (its output buffer is reused)', () => {
+    const big = new Uint8Array(300_000).fill(7); // beyond the reused buffer: it grows
+    const first = encodeCbor(['ünïcode', 'ascii', big]);
+    const copy = first.slice();
+    const second = encodeCbor(['other', new Uint8Array(40).fill(1)]);
+    expect(first).toEqual(copy);
+    expect(decodeCbor(first, { maxBytes: 400_000 })).toEqual(['ünïcode', 'ascii', big]);
+    expect(decodeCbor(second)).toEqual(['other', new Uint8Array(40).fill(1)]);
+  });
+
   it('encodes plain records as text-keyed maps, sorted', () => {
     expect(hex(encodeCbor({ b: 1, a: 2 }))).toBe('a2616102616201');
   });

@@ -11,18 +11,49 @@ import { CborFloat, CborTag, type CborKey, type CborValue } from './types.js';
  * (undefined, functions, integers beyond 64 bits, unsupported map keys, duplicate keys).
  */
 export function encodeCbor(value: CborValue): Uint8Array {
-  const out = new ByteWriter();
-  writeItem(out, value, '$', 0);
-  return out.finish();
+  // The shared buffer is taken only when free: encoding never calls back into encodeCbor,
+  // but the guard keeps that an assumption nothing can break.
+  const shared = scratchFree;
+  scratchFree = false;
+  const out = new ByteWriter(shared ? scratch : undefined);
+  try {
+    writeItem(out, value, '$', 0);
+    return out.finish();
+  } finally {
+    if (shared) {
+      // Keep what the writer grew to, up to a bound, for the next large value.
+      if (out.buffer.length <= MAX_SCRATCH) scratch = out.buffer;
+      scratchFree = true;
+    }
+  }
 }
 
 const MAX_ENCODE_DEPTH = 64;
 const UINT64_MAX = (1n << 64n) - 1n;
 
+/**
+ * One output buffer reused by every encodeCbor call: a new typed array over 64 bytes lives
+ * outside the V8 heap and costs microseconds, more than encoding a log entry. Each result is
+ * one copy out of it (`finish`).
+ */
+let scratch: Uint8Array = new Uint8Array(1024);
+let scratchFree = true;
+const MAX_SCRATCH = 1 << 20;
+
 class ByteWriter {
-  private buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
+  // Map keys are encoded apart (writeMap): 32 bytes stays on the V8 heap and fits most keys.
+  private buf: Uint8Array;
+  private view: DataView;
   pos = 0;
+
+  constructor(buf: Uint8Array = new Uint8Array(32)) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
 
   private reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -100,6 +131,23 @@ class ByteWriter {
     }
   }
 
+  /** A text string: ASCII copied char by char (no intermediate array), the rest via UTF-8. */
+  text(v: string): void {
+    const n = v.length;
+    let ascii = n <= 256;
+    for (let i = 0; ascii && i < n; i++) if (v.charCodeAt(i) >= 0x80) ascii = false;
+    if (!ascii) {
+      const b = utf8.encode(v);
+      this.head(3, b.length);
+      this.bytes(b);
+      return;
+    }
+    this.head(3, n);
+    this.reserve(n);
+    for (let i = 0; i < n; i++) this.buf[this.pos + i] = v.charCodeAt(i);
+    this.pos += n;
+  }
+
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
   }
@@ -129,12 +177,9 @@ function writeItem(out: ByteWriter, v: CborValue, path: string, depth: number): 
         out.head(1, -1n - v);
       }
       return;
-    case 'string': {
-      const b = utf8.encode(v);
-      out.head(3, b.length);
-      out.bytes(b);
+    case 'string':
+      out.text(v);
       return;
-    }
     case 'boolean':
       out.byte(v ? 0xf5 : 0xf4);
       return;

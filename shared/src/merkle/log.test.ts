@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MerkleLogError, ProofError } from './errors.js';
-import { EMPTY_ROOT, leafHash } from './hash.js';
+import { EMPTY_ROOT, leafHash, nodeHash } from './hash.js';
 import { MerkleLog, consistencyProofFrom, inclusionProofFrom, rootFrom } from './log.js';
 import { assembleProof, planConsistency, planInclusion, planRoot, rangeNodes } from './plan.js';
 import {
@@ -65,6 +66,26 @@ describe('MerkleLog against the RFC 6962 vectors', () => {
       expect(hexAll(log.inclusionProof(v.leafIndex, v.treeSize))).toEqual(v.proof);
     for (const v of vectors.consistencyProofs)
       expect(hexAll(log.consistencyProof(v.size1, v.size2))).toEqual(v.proof);
+  });
+});
+
+describe('leafHash and nodeHash (inputs assembled in reused buffers)', () => {
+  const sha = (...parts: Uint8Array[]) => {
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  };
+
+  it('hash 0x00 ‖ entry and 0x01 ‖ left ‖ right, whatever size came before', () => {
+    for (const size of [0, 1, 64, 255, 256, 5_000, 3, 100_000, 90]) {
+      const entry = new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff);
+      expect(leafHash(entry)).toEqual(sha(Uint8Array.of(0), entry));
+    }
+    const left = new Uint8Array(32).fill(0xaa);
+    const right = new Uint8Array(32).fill(0x55);
+    const first = nodeHash(left, right);
+    expect(nodeHash(right, left)).toEqual(sha(Uint8Array.of(1), right, left));
+    expect(first).toEqual(sha(Uint8Array.of(1), left, right));
   });
 });
 

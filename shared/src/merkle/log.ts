@@ -5,8 +5,7 @@
  * current one are read back from the store through a plan.
  */
 import { MerkleLogError } from './errors.js';
-import { fastLeafHash, fastNodeHash } from './fast-hash.js';
-import { EMPTY_ROOT, MERKLE_HASH_SIZE } from './hash.js';
+import { EMPTY_ROOT, MERKLE_HASH_SIZE, hashChildren, leafHash } from './hash.js';
 import { assembleProof, planConsistency, planInclusion, planRoot, rangeNodes } from './plan.js';
 import { MemoryNodeStore, type NodeReader, type NodeStore } from './store.js';
 
@@ -61,7 +60,7 @@ export class MerkleLog {
   append(entry: Uint8Array): number {
     if (!(entry instanceof Uint8Array))
       throw new MerkleLogError('bad-input', 'entry: expected a Uint8Array');
-    return this.appendLeafHash(fastLeafHash(entry));
+    return this.appendLeafHash(leafHash(entry));
   }
 
   /** Appends a leaf by its hash (already SHA-256(0x00 ‖ entry)) and returns its leaf index. */
@@ -80,7 +79,7 @@ export class MerkleLog {
     let level = 0;
     let index = leafIndex;
     while (index % 2 === 1) {
-      hash = fastNodeHash(this.#border.pop() as Uint8Array, hash);
+      hash = hashChildren(this.#border.pop() as Uint8Array, hash);
       level++;
       index = (index - 1) / 2;
       this.#store.writeNode(level, index, hash);
@@ -97,7 +96,7 @@ export class MerkleLog {
     if (size === 0) return EMPTY_ROOT.slice();
     let hash = this.#border[this.#border.length - 1] as Uint8Array;
     for (let i = this.#border.length - 2; i >= 0; i--)
-      hash = fastNodeHash(this.#border[i] as Uint8Array, hash);
+      hash = hashChildren(this.#border[i] as Uint8Array, hash);
     return this.#border.length === 1 ? hash.slice() : hash;
   }
 

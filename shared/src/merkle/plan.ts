@@ -7,8 +7,7 @@
  * never the 32-bit bit operators.
  */
 import { MerkleLogError } from './errors.js';
-import { fastNodeHash } from './fast-hash.js';
-import { MERKLE_HASH_SIZE } from './hash.js';
+import { MERKLE_HASH_SIZE, hashChildren } from './hash.js';
 
 /** A complete subtree: leaves [index·2^level, (index+1)·2^level). Level 0 nodes are leaf hashes. */
 export interface NodeId {
@@ -132,7 +131,7 @@ export function assembleProof(plan: ProofPlan, hashes: readonly Uint8Array[]): U
   for (const count of plan.counts) {
     const end = start + count;
     let hash = hashes[end - 1] as Uint8Array;
-    for (let i = end - 2; i >= start; i--) hash = fastNodeHash(hashes[i] as Uint8Array, hash);
+    for (let i = end - 2; i >= start; i--) hash = hashChildren(hashes[i] as Uint8Array, hash);
     proof.push(hash);
     start = end;
   }
