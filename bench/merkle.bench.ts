@@ -128,7 +128,7 @@ export async function run(): Promise<BenchSection> {
     rows,
     notes: [
       `Appends hash each entry as a leaf and write every completed subtree to MemoryNodeStore (per-level 256 KiB chunks).`,
-      `Proof rows: mean over ${fmt(SAMPLES)} random leaf indices / old sizes against the current size; generation reads the store, verification is the standalone verify.ts (@noble/hashes SHA-256, bigint indices).`,
+      `Proof rows: mean over ${fmt(SAMPLES)} random leaf indices / old sizes against the current size; generation reads the store, verification is the standalone verify.ts (bigint indices; SHA-256 from the crypto backend: node:crypto here, @noble/hashes in a browser).`,
     ],
   };
 }

@@ -1,7 +1,6 @@
 /**
- * RFC 9162 §2.1.1 hashing with SHA-256 from the crypto backend: node:crypto in Node (about
- * twice the speed of pure JS on 65-byte node inputs), @noble/hashes in the dashboard bundle,
- * so the offline verifier runs unchanged in a browser.
+ * RFC 9162 §2.1.1 hashing with SHA-256 from the crypto backend: node:crypto in Node,
+ * @noble/hashes in the dashboard bundle, so the offline verifier runs unchanged in a browser.
  */
 import { sha256 } from '../crypto/backend.js';
 
