@@ -52,7 +52,11 @@ export async function startAedes(
 export interface Mosquitto extends TestBroker {
   /** ws:// URL of the websockets listener. */
   readonly wsUrl: string;
-  /** SIGKILLs the broker (it keeps no state: persistence false). */
+  /** The temporary folder of its config (removed by close). */
+  readonly dir: string;
+  /** The two listeners' ports (`port`, then the websockets or the custom second listener). */
+  readonly ports: readonly [number, number];
+  /** SIGKILLs the broker (the default config keeps no state: persistence false). */
   kill(): Promise<void>;
   /** Starts it again on the same ports. */
   restart(): Promise<void>;
@@ -61,31 +65,37 @@ export interface Mosquitto extends TestBroker {
 /**
  * Debian's mosquitto 2 with a temp config: anonymous, no persistence, and
  * `max_queued_messages 0` (unlimited), without which it silently drops queued QoS 1 messages.
+ * `config`, when given, writes the config instead (files it names go in `dir`), for two
+ * listeners on `ports`; `url` and `wsUrl` then name the ports only.
  */
-export async function startMosquitto(): Promise<Mosquitto> {
+export async function startMosquitto(
+  config?: (dir: string, ports: readonly [number, number]) => string,
+): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-'));
   const port = await freePort();
   const wsPort = await freePort();
-  const config = join(dir, 'mosquitto.conf');
+  const configFile = join(dir, 'mosquitto.conf');
   writeFileSync(
-    config,
-    [
-      `listener ${port} 127.0.0.1`,
-      `listener ${wsPort} 127.0.0.1`,
-      'protocol websockets',
-      'allow_anonymous true',
-      'max_queued_messages 0',
-      'persistence false',
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      'log_type notice',
-      '',
-    ].join('\n'),
+    configFile,
+    config
+      ? config(dir, [port, wsPort])
+      : [
+          `listener ${port} 127.0.0.1`,
+          `listener ${wsPort} 127.0.0.1`,
+          'protocol websockets',
+          'allow_anonymous true',
+          'max_queued_messages 0',
+          'persistence false',
+          'log_dest stderr',
+          'log_type error',
+          'log_type warning',
+          'log_type notice',
+          '',
+        ].join('\n'),
   );
   let child: ChildProcess | undefined;
   const launch = async () => {
-    const proc = spawn('mosquitto', ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn('mosquitto', ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     let log = '';
     proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
@@ -114,6 +124,8 @@ export async function startMosquitto(): Promise<Mosquitto> {
     port,
     url: `mqtt://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
+    dir,
+    ports: [port, wsPort],
     kill,
     restart: launch,
     close: async () => {

@@ -48,7 +48,10 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
 `;
 
-export function makeTestPki(): TestPki {
+/** `clientCommonName`: the CN of the device client certificate (default `device`). */
+export function makeTestPki({
+  clientCommonName = 'device',
+}: { clientCommonName?: string } = {}): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'enginechain-pki-'));
   const cnf = join(dir, 'openssl.cnf');
   writeFileSync(cnf, CONFIG);
@@ -65,7 +68,7 @@ export function makeTestPki(): TestPki {
   ca('ca');
   ca('other-ca');
   leaf('server', 'ca', 'server_ext', 'localhost');
-  leaf('client', 'ca', 'client_ext', 'device');
+  leaf('client', 'ca', 'client_ext', clientCommonName);
   leaf('other-client', 'other-ca', 'client_ext', 'device');
   const files = {
     caCert: join(dir, 'ca.crt'),
