@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -129,6 +129,14 @@ describe('enginechain rotate-key', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       await expect.poll(() => runtime.status().receipts, { timeout: 20_000 }).toBeGreaterThanOrEqual(1); // prettier-ignore
+      // rotate-key while the agent runs: refused before anything is asked of the node.
+      const keysBefore = (await node.store.getDevice(deviceId))?.keys.length;
+      const busy = await runCli(['rotate-key', '--config', configPath, '--ingest', node.httpUrl]);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(new RegExp(`in use by process ${process.pid}.*stop it first`));
+      expect(existsSync(join(out, 'device.key.next'))).toBe(false);
+      expect((await loadDeviceKey(out)).publicKey).toEqual(newKeyOnDisk.publicKey);
+      expect((await node.store.getDevice(deviceId))?.keys.length).toBe(keysBefore);
     } finally {
       await runtime.stop({ drainMs: 5_000 });
     }

@@ -14,6 +14,8 @@ export const OUTBOX_ERROR_CODES = {
   'quota-exceeded': 'The disk quota is full of event and trace batches: no routine batch fits',
   'wrong-device': 'The outbox file belongs to another device id: use a fresh file for a new key',
   'schema-too-new': 'The outbox file was written by a newer agent: upgrade the agent',
+  'in-use':
+    'Another running process (an agent) has this outbox open: stop it first, one process per outbox',
   closed: 'The outbox is closed',
   storage: 'SQLite failed (disk full, read-only or damaged file): check the disk',
 } as const;

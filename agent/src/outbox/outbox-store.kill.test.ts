@@ -1,43 +1,26 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutboxStore } from './outbox-store.js';
+import { startAppendLoop } from './test-batches.js';
 
 const DEVICE = '0123456789abcdef0123456789abcdef';
-const CHILD = fileURLToPath(new URL('./append-loop.fixture.ts', import.meta.url));
 const KILLS = 20;
 
 const dir = mkdtempSync(join(tmpdir(), 'outbox-kill-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the append loop until it has printed `ready`, lets it work `ms`, then SIGKILLs it. */
+/** Runs the append loop until it has opened the outbox, lets it work `ms`, then SIGKILLs it. */
 async function appendThenKill(path: string, seed: number, ms: number): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path, DEVICE, String(seed)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.once('exit', (_code, signal) => resolve(signal)),
-  );
-  const startSeq = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      const m = /ready (\d+)/.exec(d.toString());
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then(() => reject(new Error(`child exited before ready: ${stderr}`)));
-  });
+  const loop = await startAppendLoop(path, DEVICE, seed);
   await new Promise((r) => setTimeout(r, ms));
-  child.kill('SIGKILL');
-  const signal = await exited;
+  const { signal, stderr } = await loop.kill();
   // The child never stops on its own: anything but our SIGKILL is a crash in the loop.
   expect(signal, stderr).toBe('SIGKILL');
-  return startSeq;
+  return loop.startSeq;
 }
 
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { OutboxError, QuotaError } from './errors.js';
 import { OUTBOX_MIGRATIONS } from './migrations.js';
+import { OutboxLock } from './outbox-lock.js';
 
 /** Why a batch exists; also its send order (trace, then event, then routine). */
 export type OutboxBatchKind = 'trace' | 'event' | 'routine';
@@ -188,6 +189,7 @@ export class OutboxStore {
 
   private constructor(
     db: Database.Database,
+    private readonly lock: OutboxLock,
     readonly deviceId: string,
     readonly quotaBytes: number,
     resendAfterMs: number,
@@ -213,10 +215,12 @@ export class OutboxStore {
     if (options.now !== undefined && typeof options.now !== 'function')
       throw new OutboxError('bad-input', 'now: expected a function');
 
+    const lock = OutboxLock.acquire(options.path);
     let db: Database.Database;
     try {
       db = new Database(options.path);
     } catch (err) {
+      lock.release();
       throw storageError(err, `cannot open ${options.path}`);
     }
     try {
@@ -242,10 +246,12 @@ export class OutboxStore {
       }
     } catch (err) {
       db.close();
+      lock.release();
       throw err instanceof OutboxError ? err : storageError(err, `cannot open ${options.path}`);
     }
     return new OutboxStore(
       db,
+      lock,
       options.deviceId,
       options.quotaBytes,
       resendAfterMs,
@@ -610,7 +616,10 @@ export class OutboxStore {
 
   /** Closes the file. Idempotent; every other method then throws 'closed'. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.db.close();
+      this.lock.release();
+    }
     this.inFlight.clear();
     this.cursor = undefined;
   }

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { AppendBatchInput, ChainHead, OutboxBatchKind } from './outbox-store.js';
 
 /**
@@ -42,5 +44,45 @@ export function seededRandom(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** A running append-loop.fixture.ts process (another agent's outbox work, for crash tests). */
+export interface AppendLoop {
+  /** The chain's next seq when the child had opened the outbox. */
+  readonly startSeq: number;
+  /** SIGKILLs the child; resolves with the signal it ended by and what it wrote to stderr. */
+  kill(): Promise<{ signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+const APPEND_LOOP = fileURLToPath(new URL('./append-loop.fixture.ts', import.meta.url));
+
+/** Starts the append loop on the outbox at `path` and resolves once it has opened it. */
+export async function startAppendLoop(
+  path: string,
+  deviceId: string,
+  seed: number,
+): Promise<AppendLoop> {
+  const child = spawn(process.execPath, ['--import', 'tsx', APPEND_LOOP, path, deviceId, String(seed)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }); // prettier-ignore
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
+  const startSeq = await new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      const m = /ready (\d+)/.exec(d.toString());
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then(() => reject(new Error(`child exited before ready: ${stderr}`)));
+  });
+  return {
+    startSeq,
+    kill: async () => {
+      child.kill('SIGKILL');
+      return { signal: await exited, stderr };
+    },
   };
 }
