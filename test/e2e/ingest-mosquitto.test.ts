@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { IngestNode } from '@enginechain/ingest';
 import {
@@ -11,6 +11,7 @@ import {
   ed25519PublicKeyFromRaw,
   enrolmentProofMessage,
   generateDeviceKey,
+  type DeviceKey,
   signBatch,
   signEs256k,
   verifyNodeMessage,
@@ -21,6 +22,32 @@ import { startMosquitto, type Mosquitto } from '../../agent/src/transport/test-b
 import { makeTestPki, type TestPki } from '../../ingest/src/broker/test-pki.js';
 
 const VIN = '1HGCM82633A004352';
+
+/** Signs `count` chained batches of `key`'s device from seq 0 and publishes them on its topic. */
+async function publishChain(client: MqttClient, key: DeviceKey, count: number): Promise<void> {
+  let prev = ZERO_HASH;
+  for (let seq = 0; seq < count; seq++) {
+    const bytes = signBatch(buildBatchPayload({ deviceId: key.deviceId, vin: VIN, seq, prev, clock: { source: 'system', jumps: [] }, samples: [{ name: 'Vehicle.Speed', unit: 'km/h', time: Date.now(), value: seq }] }), key); // prettier-ignore
+    prev = batchHash(bytes);
+    await client.publishAsync(`ec/v1/${key.deviceId}/batch`, Buffer.from(bytes), { qos: 1 });
+  }
+}
+
+/** The topic of every message `client` receives, and the seqs of those that are receipts `node` signed. */
+function collectReceipts(
+  client: MqttClient,
+  node: IngestNode,
+): { seqs: number[]; topics: string[] } {
+  const receiptKey = ed25519PublicKeyFromRaw(new Uint8Array(Buffer.from(node.keys.receiptPublicKey, 'base64'))); // prettier-ignore
+  const seqs: number[] = [];
+  const topics: string[] = [];
+  client.on('message', (topic, payload) => {
+    topics.push(topic);
+    const v = verifyNodeMessage(new Uint8Array(payload), receiptKey);
+    if (v.ok && v.value.type === 'receipt') seqs.push(v.value.seq);
+  });
+  return { seqs, topics };
+}
 
 // `enginechain ingest --broker URL`: the node consumes from Debian's mosquitto 2 (shared
 // subscription, MQTT 5) instead of its embedded broker. The broker is not trusted with
@@ -52,19 +79,9 @@ describe('ingest node on an external mosquitto broker', () => {
       await node.enrolment.register({ token, vin: VIN, publicKey: k.publicKey, proof: signEs256k(enrolmentProofMessage(token, k.publicKey), k.privateKey) });
     }
     const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: key.deviceId });
-    const receiptKey = ed25519PublicKeyFromRaw(new Uint8Array(Buffer.from(node.keys.receiptPublicKey, 'base64')));
-    const seqs: number[] = [];
-    client.on('message', (_t, payload) => {
-      const v = verifyNodeMessage(new Uint8Array(payload), receiptKey);
-      if (v.ok && v.value.type === 'receipt') seqs.push(v.value.seq);
-    });
+    const { seqs } = collectReceipts(client, node);
     await client.subscribeAsync(`ec/v1/${key.deviceId}/receipt`, { qos: 1 });
-    let prev = ZERO_HASH;
-    for (let seq = 0; seq < 5; seq++) {
-      const bytes = signBatch(buildBatchPayload({ deviceId: key.deviceId, vin: VIN, seq, prev, clock: { source: 'system', jumps: [] }, samples: [{ name: 'Vehicle.Speed', unit: 'km/h', time: Date.now(), value: seq }] }), key);
-      prev = batchHash(bytes);
-      await client.publishAsync(`ec/v1/${key.deviceId}/batch`, Buffer.from(bytes), { qos: 1 });
-    }
+    await publishChain(client, key, 5);
     await expect.poll(() => [...seqs].sort(), { timeout: 15_000 }).toEqual([0, 1, 2, 3, 4]);
 
     // mosquitto lets this anonymous client publish anywhere; the node still refuses the batch.
@@ -126,25 +143,13 @@ describe('ingest node on an external mosquitto broker', () => {
     await expect(mqtt.connectAsync(deviceUrl, { ca: made.pem.caCert, cert: made.pem.otherClientCert, key: made.pem.otherClientKey, reconnectPeriod: 0, connectTimeout: 5_000 })).rejects.toThrow();
 
     const client = await mqtt.connectAsync(deviceUrl, { protocolVersion: 5, clientId: key.deviceId, ca: made.pem.caCert, cert: made.pem.clientCert, key: made.pem.clientKey, reconnectPeriod: 0 });
-    const receiptKey = ed25519PublicKeyFromRaw(new Uint8Array(Buffer.from(node.keys.receiptPublicKey, 'base64')));
-    const seqs: number[] = [];
-    const topics: string[] = [];
-    client.on('message', (topic, payload) => {
-      topics.push(topic);
-      const v = verifyNodeMessage(new Uint8Array(payload), receiptKey);
-      if (v.ok && v.value.type === 'receipt') seqs.push(v.value.seq);
-    });
+    const { seqs, topics } = collectReceipts(client, node);
     await client.subscribeAsync(`ec/v1/${key.deviceId}/receipt`, { qos: 1 });
     // mosquitto 2.0 grants a subscription to another device's receipts but never delivers them
     // (read access is checked per message): shown below.
     await client.subscribeAsync(`ec/v1/${other.deviceId}/receipt`, { qos: 1 });
 
-    let prev = ZERO_HASH;
-    for (let seq = 0; seq < 3; seq++) {
-      const bytes = signBatch(buildBatchPayload({ deviceId: key.deviceId, vin: VIN, seq, prev, clock: { source: 'system', jumps: [] }, samples: [{ name: 'Vehicle.Speed', unit: 'km/h', time: Date.now(), value: seq }] }), key);
-      prev = batchHash(bytes);
-      await client.publishAsync(`ec/v1/${key.deviceId}/batch`, Buffer.from(bytes), { qos: 1 });
-    }
+    await publishChain(client, key, 3);
     await expect.poll(() => [...seqs].sort(), { timeout: 15_000 }).toEqual([0, 1, 2]);
 
     // A message on the other device's receipt topic, then one on its own: only its own arrives.
