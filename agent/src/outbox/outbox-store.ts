@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { sha256 } from '@enginechain/shared';
 import { OutboxError, QuotaError } from './errors.js';
 import { OUTBOX_MIGRATIONS } from './migrations.js';
 import { OutboxLock } from './outbox-lock.js';
@@ -700,10 +700,6 @@ function checkSeq(seq: unknown, field: string): void {
 function checkHash(hash: unknown, field: string): void {
   if (!(hash instanceof Uint8Array) || hash.length !== HASH_BYTES)
     throw new OutboxError('bad-input', `${field}: expected ${HASH_BYTES} bytes`);
-}
-
-function sha256(bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(bytes).digest();
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

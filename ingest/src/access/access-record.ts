@@ -3,8 +3,8 @@
  * so the SHA-256 on the public log can be recomputed from the record alone; a random nonce keeps
  * anyone from confirming a guessed record (VIN, names, time) against the public hash.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { decodeCbor, encodeCbor, type CborKey, type CborValue } from '@enginechain/shared';
+import { randomBytes } from 'node:crypto';
+import { decodeCbor, encodeCbor, sha256, type CborKey, type CborValue } from '@enginechain/shared';
 
 export const DATA_KINDS = ['trips', 'events', 'traces', 'scores'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
@@ -65,7 +65,7 @@ export function sealAccessRecord(record: AccessRecord): SealedAccessRecord {
 }
 
 export function accessRecordHash(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(bytes).digest());
+  return sha256(bytes);
 }
 
 /** Decodes stored record bytes into plain JSON-able fields (bytes as base64). */
