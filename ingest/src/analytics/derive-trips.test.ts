@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { deriveTrips, type TripEvent, type TripSample } from './derive-trips.js';
+import {
+  continueTrips,
+  deriveTrips,
+  type TripDerivationState,
+  type TripEvent,
+  type TripSample,
+} from './derive-trips.js';
 import { AnalyticsError } from './errors.js';
 
 const SPEED = 'Vehicle.Speed';
@@ -230,5 +236,136 @@ describe('deriveTrips: determinism and hostile inputs', () => {
         expect.objectContaining({ code: 'bad-option' }),
       );
     }
+  });
+});
+
+describe('continueTrips: a history derived in steps', () => {
+  // Around Detroit's sunset on 2025-06-02 (01:03 UTC on 3 June): the night sums depend on fixes.
+  const start = Date.UTC(2025, 5, 3, 0, 50);
+  const udds = loadCycle('udds');
+  const nycc = loadCycle('nycc');
+  /** UDDS, the engine off for a minute, NYCC, 20 s without data (the trip goes on), NYCC. */
+  function history(withFixes: boolean): TripSample[] {
+    const out = drive(udds, start);
+    const second = start + (udds.length + 60) * 1_000;
+    for (let s = 1; s <= 60; s++) out.push(rpm(start + (udds.length - 1 + s) * 1_000, 0));
+    out.push(...drive(nycc, second));
+    out.push(...drive(nycc, second + (nycc.length + 20) * 1_000));
+    if (withFixes) {
+      // Latitude and longitude at different times, each jumping between Detroit (night after
+      // 01:03 UTC) and Tokyo (mid-morning): which pair an interval sees decides its verdict.
+      // None after the first trip (a garage, then no fix): the last one goes on deciding.
+      for (let t = start + 3_300, k = 0; t < start + udds.length * 1_000; t += 3_700, k++) {
+        const lat = k % 3 === 0 ? 35.68 : 42.33;
+        const lon = k % 2 === 0 ? 139.69 : -83.05;
+        out.push({ name: LAT, time: t, value: lat, unit: 'degrees' });
+        out.push({ name: LON, time: t + 1_600, value: lon, unit: 'degrees' });
+      }
+    }
+    return out;
+  }
+  const events: TripEvent[] = [
+    { type: 'harsh-braking', start: start + 200_000 },
+    { type: 'crash', start: start + (udds.length + 200) * 1_000 },
+  ];
+
+  /**
+   * Derives `samples` in steps cut at `cuts`, each step from the state the last one saved, or
+   * from the start when that cannot go on (as VehicleData does); counts those restarts.
+   */
+  function inSteps(samples: readonly TripSample[], cuts: readonly number[]) {
+    let state: TripDerivationState | undefined;
+    let trips: unknown;
+    let restarts = 0;
+    for (const [k, cut] of [...cuts, Infinity].entries()) {
+      const from = k === 0 ? -Infinity : cuts[k - 1]!;
+      const saveAt = cut === Infinity ? from : cut;
+      const step = samples.filter((x) => x.time >= from && x.time < cut);
+      let done = continueTrips(state, step, events, saveAt);
+      if (!done) {
+        restarts++;
+        done = continueTrips(
+          undefined,
+          samples.filter((x) => x.time < cut),
+          events,
+          saveAt,
+        )!;
+      }
+      // The state is plain data: a copy serves as well (a cache may keep it anywhere).
+      state = structuredClone(done.state);
+      trips = done.trips;
+    }
+    return { trips, restarts };
+  }
+
+  for (const withFixes of [true, false]) {
+    it(`equals deriveTrips over the whole history, wherever it is cut (${withFixes ? 'GNSS' : 'no GNSS'})`, () => {
+      const samples = history(withFixes);
+      const whole = deriveTrips(samples, events);
+      expect(whole.map((t) => t.complete)).toEqual([true, false]); // the gap does not end a trip
+      // With fixes, the sun sets during the first trip: its night sum depends on them.
+      if (withFixes) expect(whole[0]!.nightS).toBeGreaterThan(0);
+      if (withFixes) expect(whole[0]!.nightS).toBeLessThan(whole[0]!.movingS);
+      const second = start + (udds.length + 60) * 1_000;
+      const cuts = [
+        start + 1, // inside the first reading's second
+        start + 400_500, // inside UDDS, between two readings
+        start + (udds.length + 30) * 1_000, // the engine off, trip not yet ended
+        second, // on the reading that opens the second trip
+        second + (nycc.length + 10) * 1_000, // inside the gap
+        second + 2 * nycc.length * 1_000 + 2_500, // on a longitude reading
+      ];
+      // Cuts every 1.1 s through UDDS after sunset: some fall just after a fix that the
+      // interval then open must not use (it takes the last fix before its middle).
+      const dense = Array.from({ length: 60 }, (_, i) => start + 960_000 + i * 1_100);
+      for (const cut of [...cuts, ...dense]) {
+        // Only a state from before the first fix (the first cut, with GNSS) cannot go on.
+        const restarts = withFixes && cut === cuts[0] ? 1 : 0;
+        expect(inSteps(samples, [cut])).toEqual({ trips: whole, restarts });
+      }
+      expect(inSteps(samples, cuts)).toEqual({ trips: whole, restarts: withFixes ? 1 : 0 });
+    });
+  }
+
+  it('counts events that arrive later within trips that ended before the state', () => {
+    const samples = history(false);
+    const cut = start + (udds.length + 100) * 1_000;
+    const first = continueTrips(
+      undefined,
+      samples.filter((x) => x.time < cut),
+      [],
+      cut,
+    )!;
+    const rest = samples.filter((x) => x.time >= cut);
+    const done = continueTrips(first.state, rest, events, cut)!;
+    expect(done.trips).toEqual(deriveTrips(samples, events));
+    expect(done.trips[0]?.harshBrakingCount).toBe(1);
+  });
+
+  it('says it cannot go on when the first GNSS fix comes after the state (undefined)', () => {
+    const samples = history(false);
+    const cut = start + 600_000;
+    const first = continueTrips(
+      undefined,
+      samples.filter((x) => x.time < cut),
+      [],
+      cut,
+    )!;
+    const later = [
+      ...samples.filter((x) => x.time >= cut),
+      ...position(cut + 5_000, 42.33, -83.05),
+    ];
+    expect(continueTrips(first.state, later, [], cut)).toBeUndefined();
+  });
+
+  it('refuses samples from before the state, and a saveAt before it or not a number (bad-input)', () => {
+    const first = continueTrips(undefined, drive([0, 30, 30], start), [], start + 2_000)!;
+    expect(() => continueTrips(first.state, drive([30], start + 1_000), [], start + 3_000)).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+    expect(() => continueTrips(undefined, [], [], Number.NaN)).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+    expect(() => continueTrips(first.state, [], [], start + 1_000)).toThrow(/before the state/);
   });
 });

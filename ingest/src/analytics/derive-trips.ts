@@ -1,4 +1,10 @@
-import { TripTracker, type Trip, type TripInterval, type TripOptions } from '@enginechain/shared';
+import {
+  TripTracker,
+  type Trip,
+  type TripInterval,
+  type TripOptions,
+  type TripTrackerState,
+} from '@enginechain/shared';
 import type { StoredEvent, StoredSample } from '../storage/ingest-store.js';
 import { drivingScore, resolveScoreOptions, type DrivingScoreOptions } from './driving-score.js';
 import { AnalyticsError } from './errors.js';
@@ -79,13 +85,15 @@ export interface TripSummary {
   readonly score: number | null;
 }
 
-interface Position {
+/** A GNSS position, from a latitude and a longitude reading. */
+export interface GnssFix {
   readonly time: number;
   readonly latitude: number;
   readonly longitude: number;
 }
 
-interface Extra {
+/** What a trip's intervals add up to beyond the tracker's own figures. */
+export interface TripSums {
   nightMs: number;
   speedingMs: number;
   speedingKm: number;
@@ -113,6 +121,74 @@ export function deriveTrips(
   events: readonly TripEvent[],
   options: DeriveTripsOptions = {},
 ): TripSummary[] {
+  return derive(undefined, samples, events, undefined, options)!.trips;
+}
+
+/**
+ * Where a derivation stood at `at`, to go on from there with `continueTrips` instead of
+ * reading a vehicle's whole history again: every reading before `at` is in it, none after.
+ * Plain data; callers keep it and hand it back unchanged.
+ */
+export interface TripDerivationState {
+  readonly at: number;
+  /** Trips that ended before `at`, with their night and speeding sums. */
+  readonly ended: readonly { readonly trip: Trip; readonly extra: Readonly<TripSums> }[];
+  readonly tracker: TripTrackerState;
+  /** The open trip's night and speeding sums so far. */
+  readonly extra: Readonly<TripSums>;
+  /**
+   * The fixes a night verdict after `at` may still use: an interval that closes after `at`
+   * began at most maxGapMs before it, and its verdict takes the latest fix before its middle.
+   */
+  readonly positions: readonly GnssFix[];
+  /** The last latitude and longitude before `at`: a later reading of one pairs with the other. */
+  readonly latitude: number | undefined;
+  readonly longitude: number | undefined;
+}
+
+export interface TripDerivation {
+  readonly trips: TripSummary[];
+  /** Where the derivation stood at `saveAt`. */
+  readonly state: TripDerivationState;
+}
+
+/**
+ * `deriveTrips` in steps, for a history that grows at its end: the trips of every reading
+ * before `from.at` (none: from the start) and `samples`, which must all be at or after
+ * `from.at`, the same as deriveTrips over all of them; and the state at `saveAt` to go on
+ * from next time. `events` are all the vehicle's events. Undefined when `samples` bring the
+ * vehicle's first GNSS fix: it decides the night of the time before it too (deriveTrips uses
+ * the first fix for the time before it), so only a derivation from the start is right then.
+ * The same options every step.
+ */
+export function continueTrips(
+  from: TripDerivationState | undefined,
+  samples: readonly TripSample[],
+  events: readonly TripEvent[],
+  saveAt: number,
+  options: DeriveTripsOptions = {},
+): TripDerivation | undefined {
+  if (typeof saveAt !== 'number' || Number.isNaN(saveAt))
+    throw new AnalyticsError('bad-input', 'saveAt must be a number');
+  // A state saved before `from.at` would claim readings it already holds are still to come.
+  if (from && saveAt < from.at)
+    throw new AnalyticsError('bad-input', `saveAt ${saveAt} is before the state's time ${from.at}`);
+  return derive(from, samples, events, saveAt, options) as TripDerivation | undefined;
+}
+
+interface Ended {
+  readonly trip: Trip;
+  readonly extra: TripSums;
+  readonly complete: boolean;
+}
+
+function derive(
+  from: TripDerivationState | undefined,
+  samples: readonly TripSample[],
+  events: readonly TripEvent[],
+  saveAt: number | undefined,
+  options: DeriveTripsOptions,
+): { trips: TripSummary[]; state: TripDerivationState | undefined } | undefined {
   if (!Array.isArray(samples)) throw new AnalyticsError('bad-input', 'samples must be an array');
   if (!Array.isArray(events)) throw new AnalyticsError('bad-input', 'events must be an array');
   if (typeof options !== 'object' || options === null) {
@@ -125,10 +201,19 @@ export function deriveTrips(
   const night = resolveNightOptions(options.night);
   resolveScoreOptions(options.score); // bad score options fail before any work
   const readings = sortedReadings(samples);
-  const positions = positionsOf(readings);
+  if (from && readings.length > 0 && readings[0]!.time < from.at) {
+    throw new AnalyticsError(
+      'bad-input',
+      `samples must be at or after the state's time ${from.at}, got one at ${readings[0]!.time}`,
+    );
+  }
+  const carried = from?.positions ?? [];
+  const positions = [...carried, ...positionsOf(readings, from?.latitude, from?.longitude)];
+  // The first fix ever decides the night of everything before it: that was derived without.
+  if (from && carried.length === 0 && positions.length > 0) return undefined;
   const scored = scoredEvents(events);
 
-  let extra: Extra = { nightMs: 0, speedingMs: 0, speedingKm: 0 };
+  let extra: TripSums = from ? { ...from.extra } : { nightMs: 0, speedingMs: 0, speedingKm: 0 };
   let positionIndex = 0;
   const isNight = (time: number): boolean => {
     if (positions.length === 0) return isNightByLocalHours(time, night);
@@ -147,34 +232,63 @@ export function deriveTrips(
     extra.speedingMs += above.ms;
     extra.speedingKm += above.km;
   };
-  const tracker = new TripTracker(options.trip ?? {}, 0, onInterval);
+  const tripOptions = options.trip ?? {};
+  const tracker = from
+    ? TripTracker.fromState(from.tracker, tripOptions, onInterval)
+    : new TripTracker(tripOptions, 0, onInterval);
   for (const [name, value] of Object.entries(tracker.options)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new AnalyticsError('bad-option', `trip.${name} must be a finite number ≥ 0`);
     }
   }
 
-  const trips: TripSummary[] = [];
+  const ended: Ended[] = from ? from.ended.map((e) => ({ ...e, complete: true })) : [];
   const finish = (trip: Trip, complete: boolean): void => {
-    trips.push(
-      summarise(trip, complete, extra, scored, positions.length > 0, speedingAbove, options.score),
-    );
+    ended.push({ trip, extra, complete });
     extra = { nightMs: 0, speedingMs: 0, speedingKm: 0 };
   };
+  let latitude = from?.latitude;
+  let longitude = from?.longitude;
+  let state: TripDerivationState | undefined;
+  const save = (at: number): TripDerivationState => {
+    const maxGapMs = tracker.options.maxGapMs;
+    const before = positions.filter((p) => p.time < at);
+    let keepFrom = before.findIndex((p) => p.time >= at - maxGapMs);
+    if (keepFrom === -1) keepFrom = before.length;
+    return {
+      at,
+      ended: ended.map(({ trip, extra: e }) => ({ trip, extra: { ...e } })),
+      tracker: tracker.state,
+      extra: { ...extra },
+      positions: before.slice(Math.max(0, keepFrom - 1)),
+      latitude,
+      longitude,
+    };
+  };
   for (const r of readings) {
+    if (saveAt !== undefined && state === undefined && r.time >= saveAt) state = save(saveAt);
+    if (r.rank === 2) latitude = r.value;
+    else if (r.rank === 3) longitude = r.value;
     if (r.rank > 1) continue;
-    const ended = tracker.push(r.name, r.value, r.time);
-    if (ended) finish(ended, true);
+    const closed = tracker.push(r.name, r.value, r.time);
+    if (closed) finish(closed, true);
   }
+  if (saveAt !== undefined && state === undefined) state = save(saveAt);
   const open = tracker.end();
   if (open) finish(open, false);
-  return trips;
+  const hasPositions = positions.length > 0;
+  return {
+    trips: ended.map((e) =>
+      summarise(e.trip, e.complete, e.extra, scored, hasPositions, speedingAbove, options.score),
+    ),
+    state,
+  };
 }
 
 function summarise(
   trip: Trip,
   complete: boolean,
-  extra: Extra,
+  extra: TripSums,
   events: ScoredEvents,
   hasPositions: boolean,
   speedingAboveKmh: number,
@@ -253,10 +367,13 @@ function sortedReadings(samples: readonly TripSample[]): Reading[] {
   return out;
 }
 
-function positionsOf(readings: readonly Reading[]): Position[] {
-  const positions: Position[] = [];
-  let latitude: number | undefined;
-  let longitude: number | undefined;
+/** The fixes the readings make, pairing each with the other's last value (from those given). */
+function positionsOf(
+  readings: readonly Reading[],
+  latitude: number | undefined,
+  longitude: number | undefined,
+): GnssFix[] {
+  const positions: GnssFix[] = [];
   for (const r of readings) {
     if (r.rank === 2) latitude = r.value;
     else if (r.rank === 3) longitude = r.value;

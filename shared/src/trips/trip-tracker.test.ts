@@ -115,3 +115,59 @@ describe('TripTracker intervals', () => {
     ]);
   });
 });
+
+describe('TripTracker state', () => {
+  /** Two NYCC runs with the engine off for a minute between them, then a third still open. */
+  function readings(): [string, number, number][] {
+    const speeds = loadCycle('nycc');
+    const out: [string, number, number][] = [];
+    let t = 0;
+    for (let run = 0; run < 3; run++) {
+      for (const v of speeds) {
+        out.push(['Vehicle.Powertrain.CombustionEngine.Speed', 800, t]);
+        out.push(['Vehicle.Speed', v, t]);
+        t += 1_000;
+      }
+      for (let off = 0; off < 60 && run < 2; off++, t += 1_000)
+        out.push(['Vehicle.Powertrain.CombustionEngine.Speed', 0, t]);
+    }
+    return out;
+  }
+
+  it('a tracker built from another’s state at any point goes on exactly as that one does', () => {
+    const all = readings();
+    const run = (from?: { at: number; tracker: TripTracker }) => {
+      const intervals: TripInterval[] = [];
+      const trips = [];
+      let tracker = new TripTracker({}, 5, (i) => intervals.push(i));
+      for (const [k, [name, value, time]] of all.entries()) {
+        if (from && k === from.at)
+          tracker = TripTracker.fromState(from.tracker.state, {}, (i) => intervals.push(i));
+        const ended = tracker.push(name, value, time);
+        if (ended) trips.push(ended);
+        if (from && k === from.at) from.tracker.push('Vehicle.Speed', 999, time + 1); // no effect on the copy
+      }
+      trips.push(tracker.end());
+      return { trips, intervals, odometerKm: tracker.odometerKm };
+    };
+    const whole = run();
+    expect(whole.trips.filter(Boolean)).toHaveLength(3);
+    // Cut between trips, inside one (moving and stopped), and at the very first reading.
+    for (const at of [0, 1_000, 1_201, 2 * 1_000 + 599, all.length - 1]) {
+      const donor = new TripTracker({}, 5);
+      for (const [name, value, time] of all.slice(0, at)) donor.push(name, value, time);
+      expect(run({ at, tracker: donor })).toEqual(whole);
+    }
+  });
+
+  it('state is a copy: later readings do not change a state taken earlier', () => {
+    const tracker = new TripTracker();
+    tracker.push('Vehicle.Speed', 30, 0);
+    tracker.push('Vehicle.Speed', 40, 1_000);
+    const state = tracker.state;
+    tracker.push('Vehicle.Speed', 50, 2_000);
+    expect(state.trip?.lastSpeed).toEqual({ time: 1_000, kmh: 40 });
+    expect(state.trip?.maxSpeedKmh).toBe(40);
+    expect(new TripTracker().state).toEqual({ odometerKm: 0, trip: null });
+  });
+});

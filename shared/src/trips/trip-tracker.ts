@@ -61,7 +61,17 @@ export type TripIntervalListener = (interval: TripInterval) => void;
 const SPEED = 'Vehicle.Speed';
 const ENGINE_SPEED = 'Vehicle.Powertrain.CombustionEngine.Speed';
 
-interface OpenTrip {
+/**
+ * Everything a tracker holds (plain data, copied in and out): a tracker built from the state
+ * another one had goes on exactly as that one would have, given the same options.
+ */
+export interface TripTrackerState {
+  readonly odometerKm: number;
+  /** The open trip, or null between trips (a tracker between trips holds nothing else). */
+  readonly trip: Readonly<OpenTrip> | null;
+}
+
+export interface OpenTrip {
   start: number;
   last: number;
   distanceKm: number;
@@ -94,7 +104,23 @@ export class TripTracker {
   }
 
   get current(): Trip | undefined {
-    return this.trip ? this.snapshot(this.trip) : undefined;
+    return this.trip ? toTrip(this.trip) : undefined;
+  }
+
+  /** A copy of what the tracker holds now. */
+  get state(): TripTrackerState {
+    return { odometerKm: this.odometerKm, trip: this.trip ? copyOpenTrip(this.trip) : null };
+  }
+
+  /** A tracker that goes on from `state` (another tracker's, with the same options). */
+  static fromState(
+    state: TripTrackerState,
+    options: Partial<TripOptions> = {},
+    onInterval?: TripIntervalListener,
+  ): TripTracker {
+    const tracker = new TripTracker(options, state.odometerKm, onInterval);
+    tracker.trip = state.trip ? copyOpenTrip(state.trip) : undefined;
+    return tracker;
   }
 
   /** Feeds one reading; returns a trip when this reading ended one. */
@@ -109,7 +135,7 @@ export class TripTracker {
   end(): Trip | undefined {
     const t = this.trip;
     this.trip = undefined;
-    return t ? this.snapshot(t) : undefined;
+    return t ? toTrip(t) : undefined;
   }
 
   private onEngine(time: number, rpm: number): Trip | undefined {
@@ -179,15 +205,18 @@ export class TripTracker {
       stillSince: undefined,
     };
   }
-
-  private snapshot(t: OpenTrip): Trip {
-    return {
-      start: t.start,
-      end: t.last,
-      distanceKm: t.distanceKm,
-      maxSpeedKmh: t.maxSpeedKmh,
-      idleMs: t.idleMs,
-      movingMs: t.movingMs,
-    };
-  }
 }
+
+const toTrip = (t: OpenTrip): Trip => ({
+  start: t.start,
+  end: t.last,
+  distanceKm: t.distanceKm,
+  maxSpeedKmh: t.maxSpeedKmh,
+  idleMs: t.idleMs,
+  movingMs: t.movingMs,
+});
+
+const copyOpenTrip = (t: Readonly<OpenTrip>): OpenTrip => ({
+  ...t,
+  lastSpeed: t.lastSpeed && { ...t.lastSpeed },
+});
