@@ -5,7 +5,13 @@
  */
 import { decodeBatch, scaledToNumber } from '@enginechain/shared';
 import { StoreError } from './ingest-store.js';
-import type { SamplePage, SamplePageQuery, StoredSample } from './ingest-store.js';
+import type {
+  SampleChunk,
+  SampleChunkQuery,
+  SamplePage,
+  SamplePageQuery,
+  StoredSample,
+} from './ingest-store.js';
 
 /** A sample's id is its batch's leaf index × this + its place in the batch (SamplePage). */
 export const SAMPLE_ID_SPAN = 2 ** 20;
@@ -76,6 +82,38 @@ export function samplesIn(
   }
   out.sort(byTimeThenId);
   return out.map(({ id: _id, ...sample }) => sample);
+}
+
+/** Checks a SampleChunkQuery's size and gives the cursor to read after (the very start when none). */
+export function sampleChunkStart(q: SampleChunkQuery): { startTime: number; leafIndex: number } {
+  if (!Number.isSafeInteger(q.batches) || q.batches < 1)
+    throw new StoreError('bad-input', `batches: expected an integer ≥ 1, got ${q.batches}`);
+  return q.after ?? { startTime: Number.MIN_SAFE_INTEGER, leafIndex: -1 };
+}
+
+/** The chunk of `rows`, the batches a backend read for `q` (at most q.batches, in start order). */
+export function sampleChunkOf(rows: readonly SampleBatchRow[], q: SampleChunkQuery): SampleChunk {
+  const wanted = q.names ? new Set(q.names) : undefined;
+  const batches = rows.map((r) => {
+    const samples: (StoredSample & { id: number })[] = [];
+    unpackSamples(r, wanted, (name, unit, time, value, id) =>
+      samples.push({ id, name, time, value, unit }),
+    );
+    samples.sort(byTimeThenId);
+    return {
+      startTime: r.start_time,
+      leafIndex: r.leaf_index,
+      samples: samples.map(({ id: _id, ...sample }) => sample),
+    };
+  });
+  const last = rows[rows.length - 1];
+  return {
+    batches,
+    next:
+      last && rows.length >= q.batches
+        ? { startTime: last.start_time, leafIndex: last.leaf_index }
+        : undefined,
+  };
 }
 
 /**

@@ -299,6 +299,51 @@ export function ingestStoreConformance(backend: string, open: () => Promise<Inge
       expect(await s.batchesByVin(OTHER_VIN, 0, 1e12)).toEqual([]);
     }); // prettier-ignore
 
+    it('reads a vehicle’s samples a run of batches at a time, batches in start order', async () => {
+      const s = await store();
+      await enrolled(s);
+      // Five batches; the third starts first, the fourth with the fifth: start order 2, 0, 1, 3|4.
+      const starts = [100, 200, 50, 300, 300];
+      const stored = starts.map((t, seq) => batch(seq, {}, [
+        { name: 'Vehicle.Speed', unit: 'km/h', time: t + 5, value: seq },
+        { name: 'Vehicle.OBD.EngineSpeed', unit: 'rpm', time: t, value: 800 + seq },
+      ]));
+      await s.acceptBatches(stored);
+      for (const size of [1, 2, 3, 5, 6]) {
+        const chunks = [];
+        let after;
+        do {
+          const chunk = await s.sampleChunk({ vin: VIN, batches: size, names: ['Vehicle.Speed'], ...(after ? { after } : {}) });
+          chunks.push(chunk);
+          after = chunk.next;
+        } while (after);
+        const read = chunks.flatMap((c) => c.batches);
+        expect(read.map((b) => b.startTime)).toEqual([50, 100, 200, 300, 300]);
+        expect(read.map((b) => b.leafIndex)).toEqual([3, 1, 2, 4, 5]);
+        expect(read.map((b) => b.samples)).toEqual([2, 0, 1, 3, 4].map((seq) => [{ name: 'Vehicle.Speed', unit: 'km/h', time: starts[seq]! + 5, value: seq }]));
+        expect(chunks.every((c) => c.batches.length <= size)).toBe(true);
+        if (size === 2) expect(chunks.map((c) => c.next)).toEqual([{ startTime: 100, leafIndex: 1 }, { startTime: 300, leafIndex: 4 }, undefined]);
+      }
+      const all = await s.sampleChunk({ vin: VIN, batches: 1 });
+      expect(all.batches[0]!.samples.map((x) => x.time)).toEqual([50, 55]);
+      expect(await s.sampleChunk({ vin: OTHER_VIN, batches: 10 })).toEqual({ batches: [], next: undefined });
+      for (const batches of [0, 1.5, Number.NaN]) await expect(s.sampleChunk({ vin: VIN, batches })).rejects.toMatchObject({ code: 'bad-input' });
+    }); // prettier-ignore
+
+    it('tells which of a vehicle’s batches are new since a leaf, and where they start', async () => {
+      const s = await store();
+      await enrolled(s);
+      expect(await s.vehicleChanges(VIN, -1)).toEqual({ batches: 0, earliestStart: null, latestStart: null, lastLeafIndex: null });
+      await s.acceptBatches([batch(0), batch(1)]);
+      // Leaf 0 is the registration: the batches are leaves 1 and 2.
+      expect(await s.vehicleChanges(VIN, -1)).toEqual({ batches: 2, earliestStart: batch(0).startTime, latestStart: batch(1).startTime, lastLeafIndex: 2 });
+      expect(await s.vehicleChanges(VIN, 1)).toEqual({ batches: 1, earliestStart: batch(1).startTime, latestStart: batch(1).startTime, lastLeafIndex: 2 });
+      expect(await s.vehicleChanges(VIN, 2)).toEqual({ batches: 0, earliestStart: null, latestStart: null, lastLeafIndex: null });
+      await s.acceptBatches([batch(2)]);
+      expect(await s.vehicleChanges(VIN, 2)).toEqual({ batches: 1, earliestStart: batch(2).startTime, latestStart: batch(2).startTime, lastLeafIndex: 3 });
+      expect((await s.vehicleChanges(OTHER_VIN, -1)).batches).toBe(0);
+    }); // prettier-ignore
+
     it('stores the node hashes of every complete subtree, matching RFC 9162 roots', async () => {
       const s = await store();
       const leaves: Uint8Array[] = [];

@@ -174,6 +174,36 @@ export interface SamplePageQuery {
   readonly limit: number;
 }
 
+/** A place in a VIN's batches read in start order (equal starts in leaf order): after this one. */
+export interface BatchOrderCursor {
+  readonly startTime: number;
+  readonly leafIndex: number;
+}
+
+export interface SampleChunkQuery {
+  readonly vin: string;
+  /** Start after this batch; from the VIN's first batch when absent. */
+  readonly after?: BatchOrderCursor;
+  /** Batches (with samples) to read at most. */
+  readonly batches: number;
+  readonly names?: readonly string[];
+}
+
+/** One batch of a SampleChunk. */
+export interface ChunkBatch {
+  readonly startTime: number;
+  readonly leafIndex: number;
+  /** In time order (equal times in column order). */
+  readonly samples: StoredSample[];
+}
+
+/** A run of a VIN's batches in start order, equal starts in leaf order (SampleChunkQuery). */
+export interface SampleChunk {
+  readonly batches: ChunkBatch[];
+  /** Where the next run starts; undefined once the VIN's last batch was read. */
+  readonly next: BatchOrderCursor | undefined;
+}
+
 export interface SamplePage {
   /**
    * `id` tells samples of equal time apart, stably: the leaf index of the sample's batch
@@ -196,6 +226,19 @@ export interface VehicleStats {
   readonly batches: number;
   readonly firstTime: number | null;
   readonly lastTime: number | null;
+}
+
+/**
+ * A VIN's batches stored after a given leaf (a batch's leaf index is its place in storage
+ * order): how a reader that derived something from the earlier ones learns what is new.
+ */
+export interface VehicleChanges {
+  readonly batches: number;
+  /** Earliest and latest start time among them; null when there are none. */
+  readonly earliestStart: number | null;
+  readonly latestStart: number | null;
+  /** The last of their leaf indexes (null when none): where the next question starts. */
+  readonly lastLeafIndex: number | null;
 }
 
 export interface LogNodeId {
@@ -306,9 +349,16 @@ export interface IngestStore {
   ): Promise<(StoredSample & { deviceId: string; seq: number })[]>;
   /** Samples in (time, id) order, a page at a time; `next` is where the following page starts. */
   samplePage(q: SamplePageQuery): Promise<SamplePage>;
+  /**
+   * A VIN's samples a run of batches at a time, batches in start order: reads the whole history
+   * in memory bounded by the run, each read costing its own batches only.
+   */
+  sampleChunk(q: SampleChunkQuery): Promise<SampleChunk>;
   /** Where each batch of a VIN sits in the log, without its bytes. */
   batchLeaves(vin: string, from: number, to: number): Promise<BatchLeaf[]>;
   vehicleStats(vin: string): Promise<VehicleStats>;
+  /** The VIN's batches whose leaf index is above `afterLeafIndex` (−1: all of them). */
+  vehicleChanges(vin: string, afterLeafIndex: number): Promise<VehicleChanges>;
   counts(): Promise<{ devices: number; vehicles: number; batches: number }>;
 
   // The log

@@ -213,4 +213,9 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO device_keys (device_id, from_seq, public_key, leaf_index)
     SELECT device_id, 0, public_key, registration_leaf FROM devices;
   `,
+  // 5 (trips in steps, ingest/src/vehicles/vehicle-data.ts): which of a VIN's batches are new
+  // since a leaf, and where they start, from the index alone.
+  `
+  CREATE INDEX batches_vin_leaf ON batches (vin, leaf_index, start_time);
+  `,
 ];

@@ -182,4 +182,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX access_records_vin ON access_records (vin, at);
   CREATE INDEX access_records_grant ON access_records (grant_id);
   `,
+  // 2: SQLite's 5 (which of a VIN's batches are new since a leaf, from the index alone).
+  `
+  CREATE INDEX batches_vin_leaf ON batches (vin, leaf_index, start_time);
+  `,
 ];

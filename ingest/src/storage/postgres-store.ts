@@ -3,6 +3,8 @@ import { leafHash, nodeHash } from '@enginechain/shared';
 import {
   SAMPLE_ID_SPAN,
   SamplePageBuilder,
+  sampleChunkOf,
+  sampleChunkStart,
   samplesIn,
   type SampleBatchRow,
 } from './batch-samples.js';
@@ -21,10 +23,13 @@ import type {
   LogNodeId,
   QuarantinedBatch,
   SamplePage,
+  SampleChunk,
+  SampleChunkQuery,
   SamplePageQuery,
   StoredBatchRow,
   StoredEvent,
   StoredSample,
+  VehicleChanges,
   VehicleStats,
 } from './ingest-store.js';
 import { PostgresAccessStore } from './postgres-access-store.js';
@@ -39,6 +44,7 @@ import {
   toDrop,
   toEvent,
   toQuarantined,
+  toVehicleChanges,
   u8,
   type Row,
 } from './rows.js';
@@ -577,6 +583,20 @@ export class PostgresIngestStore implements IngestStore {
     }
   }
 
+  async sampleChunk(q: SampleChunkQuery): Promise<SampleChunk> {
+    const after = sampleChunkStart(q);
+    const rows = (
+      await query(
+        this.pool,
+        `SELECT device_id, seq, leaf_index, start_time, bytes FROM batches
+         WHERE vin = $1 AND (start_time, leaf_index) > ($2, $3) AND sample_count > 0
+         ORDER BY start_time, leaf_index LIMIT $4`,
+        [q.vin, after.startTime, after.leafIndex, q.batches],
+      )
+    ).rows as unknown as SampleBatchRow[];
+    return sampleChunkOf(rows, q);
+  }
+
   async batchLeaves(vin: string, from: number, to: number): Promise<BatchLeaf[]> {
     const rows = (
       await query(
@@ -598,6 +618,18 @@ export class PostgresIngestStore implements IngestStore {
       firstTime: (r.first as number | null) ?? null,
       lastTime: (r.last as number | null) ?? null,
     };
+  }
+
+  async vehicleChanges(vin: string, afterLeafIndex: number): Promise<VehicleChanges> {
+    const r = (
+      await query(
+        this.pool,
+        `SELECT COUNT(*) AS n, MIN(start_time) AS earliest, MAX(start_time) AS latest,
+           MAX(leaf_index) AS last FROM batches WHERE vin = $1 AND leaf_index > $2`,
+        [vin, afterLeafIndex],
+      )
+    ).rows[0] as Row;
+    return toVehicleChanges(r);
   }
 
   async counts(): Promise<{ devices: number; vehicles: number; batches: number }> {

@@ -19,6 +19,7 @@ import type {
   QuarantinedBatch,
   StoredBatchRow,
   StoredEvent,
+  VehicleChanges,
 } from './ingest-store.js';
 
 export type Row = Record<string, unknown>;
@@ -71,6 +72,16 @@ export function toBatchLeaf(r: Row): BatchLeaf {
     startTime: r.start_time as number,
     endTime: r.end_time as number,
     kind: r.kind as string,
+  };
+}
+
+/** Of `COUNT(*) AS n, MIN(start_time) AS earliest, MAX(start_time) AS latest, MAX(leaf_index) AS last`. */
+export function toVehicleChanges(r: Row): VehicleChanges {
+  return {
+    batches: Number(r.n),
+    earliestStart: (r.earliest as number | null) ?? null,
+    latestStart: (r.latest as number | null) ?? null,
+    lastLeafIndex: (r.last as number | null) ?? null,
   };
 }
 

@@ -3,6 +3,8 @@ import { leafHash, nodeHash } from '@enginechain/shared';
 import {
   SAMPLE_ID_SPAN,
   SamplePageBuilder,
+  sampleChunkOf,
+  sampleChunkStart,
   samplesIn,
   type SampleBatchRow,
 } from './batch-samples.js';
@@ -16,6 +18,7 @@ import {
   toDrop,
   toEvent,
   toQuarantined,
+  toVehicleChanges,
   u8,
   type Row,
 } from './rows.js';
@@ -34,8 +37,11 @@ import type {
   LogNodeId,
   QuarantinedBatch,
   SamplePage,
+  SampleChunk,
+  SampleChunkQuery,
   SamplePageQuery,
   StoredBatchRow,
+  VehicleChanges,
   VehicleStats,
   StoredEvent,
   StoredSample,
@@ -597,6 +603,16 @@ export class SqliteIngestStore implements IngestStore {
     return page.page();
   }
 
+  async sampleChunk(q: SampleChunkQuery): Promise<SampleChunk> {
+    const after = sampleChunkStart(q);
+    const rows = this.st(
+      `SELECT device_id, seq, leaf_index, start_time, bytes FROM batches
+       WHERE vin = ? AND (start_time, leaf_index) > (?, ?) AND sample_count > 0
+       ORDER BY start_time, leaf_index LIMIT ?`,
+    ).all(q.vin, after.startTime, after.leafIndex, q.batches) as SampleBatchRow[];
+    return sampleChunkOf(rows, q);
+  }
+
   async batchLeaves(vin: string, from: number, to: number): Promise<BatchLeaf[]> {
     return (
       this.st(
@@ -615,6 +631,15 @@ export class SqliteIngestStore implements IngestStore {
       firstTime: (r.first as number | null) ?? null,
       lastTime: (r.last as number | null) ?? null,
     };
+  }
+
+  async vehicleChanges(vin: string, afterLeafIndex: number): Promise<VehicleChanges> {
+    return toVehicleChanges(
+      this.st(
+        `SELECT COUNT(*) AS n, MIN(start_time) AS earliest, MAX(start_time) AS latest,
+           MAX(leaf_index) AS last FROM batches WHERE vin = ? AND leaf_index > ?`,
+      ).get(vin, afterLeafIndex) as Row,
+    );
   }
 
   async counts(): Promise<{ devices: number; vehicles: number; batches: number }> {
