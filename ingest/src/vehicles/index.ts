@@ -1,2 +1,3 @@
 export * from './vehicle-data.js';
 export * from './vin-file.js';
+export * from './vehicle-trips.js';

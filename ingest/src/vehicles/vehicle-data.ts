@@ -1,13 +1,12 @@
 import { decodeLogEntry, type Ed25519NoteSigner } from '@enginechain/shared';
-import { deriveTrips, drivingScore, TRIP_SIGNALS, type TripSummary } from '../analytics/index.js';
+import { drivingScore } from '../analytics/index.js';
 import type { VehicleScope } from '../access/access-service.js';
 import { buildEvidence } from '../evidence/evidence-builder.js';
 import type { Sidechain } from '../sidechain/sidechain.js';
 import type { IngestStore, StoredEvent, StoredSample } from '../storage/ingest-store.js';
+import { VehicleTrips } from './vehicle-trips.js';
 
 export type TimeRanges = VehicleScope['ranges'];
-
-const TRIP_SIGNAL_NAMES = Object.values(TRIP_SIGNALS).map((s) => s.name);
 
 /** Charted over a trip and around an event. */
 export const CHART_SIGNALS = [
@@ -37,37 +36,21 @@ const TRACE_AFTER_MS = 10_000;
  * scores are recomputed from the stored signed samples, never taken from the device's word.
  */
 export class VehicleData {
-  /** Trips per VIN, valid while the VIN's batch count and last time stay the same. */
-  private readonly tripCache = new Map<string, { key: string; trips: TripSummary[] }>();
+  private readonly vehicleTrips: VehicleTrips;
 
   constructor(
     private readonly store: IngestStore,
     private readonly sidechain: Sidechain,
     private readonly evidenceSigner: Ed25519NoteSigner,
-  ) {}
+  ) {
+    this.vehicleTrips = new VehicleTrips(store);
+  }
 
   async trips(vin: string, ranges: TimeRanges, from = 0, to = Number.MAX_SAFE_INTEGER) {
-    const all = await this.allTrips(vin);
+    const all = await this.vehicleTrips.trips(vin);
     return all.filter(
       (t) => t.end >= from && t.start <= to && ranges.some(([a, b]) => t.start >= a && t.end <= b),
     );
-  }
-
-  private async allTrips(vin: string): Promise<TripSummary[]> {
-    const stats = await this.store.vehicleStats(vin);
-    const key = `${stats.batches}/${stats.lastTime}`;
-    const cached = this.tripCache.get(vin);
-    if (cached?.key === key) return cached.trips;
-    const samples = await this.store.samplesByVin(
-      vin,
-      0,
-      Number.MAX_SAFE_INTEGER,
-      TRIP_SIGNAL_NAMES,
-    );
-    const events = await this.store.eventsByVin(vin);
-    const trips = deriveTrips(samples, events);
-    this.tripCache.set(vin, { key, trips });
-    return trips;
   }
 
   async score(vin: string, ranges: TimeRanges) {
