@@ -330,6 +330,22 @@ export function ingestStoreConformance(backend: string, open: () => Promise<Inge
       for (const batches of [0, 1.5, Number.NaN]) await expect(s.sampleChunk({ vin: VIN, batches })).rejects.toMatchObject({ code: 'bad-input' });
     }); // prettier-ignore
 
+    it('finds a batch that began long before a time range, whatever the spans of the others', async () => {
+      const s = await store();
+      await enrolled(s);
+      const speed = (time: number, value: number) => ({ name: 'Vehicle.Speed', unit: 'km/h', time, value });
+      // Seq 1 covers 10 s to 5,000 s (a device that was offline, then sent what it kept);
+      // the others are short.
+      await s.acceptBatches([batch(0, {}, [speed(0, 0)]), batch(1, {}, [speed(10_000, 1), speed(5_000_000, 1.5)])]);
+      await s.acceptBatches([2, 3, 4].map((seq) => batch(seq, {}, [speed(seq * 2_000_000, seq), speed(seq * 2_000_000 + 500, seq)])));
+      expect((await s.samplesByVin(VIN, 4_100_000, 4_900_000)).map((x) => x.value)).toEqual([]);
+      expect((await s.samplesByVin(VIN, 4_100_000, 5_000_000)).map((x) => x.value)).toEqual([1.5]);
+      expect((await s.batchesByVin(VIN, 4_999_000, 5_000_000)).map((b) => b.seq)).toEqual([1]);
+      expect((await s.batchLeaves(VIN, 4_500_000, 6_000_000)).map((b) => b.seq)).toEqual([1, 3]);
+      const page = await s.samplePage({ vin: VIN, from: 4_999_999, to: 1e12, limit: 10 });
+      expect(page.samples.map((x) => x.time)).toEqual([5_000_000, 6_000_000, 6_000_500, 8_000_000, 8_000_500]);
+    }); // prettier-ignore
+
     it('tells which of a vehicle’s batches are new since a leaf, and where they start', async () => {
       const s = await store();
       await enrolled(s);

@@ -41,6 +41,23 @@ export interface DeviceKeyPeriod {
   readonly leafIndex: number;
 }
 
+/**
+ * The longest time span (end − start) among the batches of a group that were stored, by
+ * device: what devices.max_span keeps, the bound of time-range scans.
+ */
+export function longestSpans(
+  batches: readonly AcceptedBatch[],
+  results: readonly GroupAcceptResult[],
+): Map<string, number> {
+  const out = new Map<string, number>();
+  batches.forEach((b, i) => {
+    if (!results[i]?.ok) return;
+    const span = b.endTime - b.startTime;
+    if (span > (out.get(b.deviceId) ?? 0)) out.set(b.deviceId, span);
+  });
+  return out;
+}
+
 /** The key whose period holds `seq` (`keys` by `fromSeq`). */
 export function keyForSeq(
   keys: readonly DeviceKeyPeriod[],

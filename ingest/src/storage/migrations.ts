@@ -218,4 +218,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX batches_vin_leaf ON batches (vin, leaf_index, start_time);
   `,
+  // 6: the longest time span of a batch each device has sent. Queries for a VIN's batches
+  // meeting a time range bound their index scan by it from below (start ≥ from − span) instead
+  // of reading every batch of the vehicle that starts before the range's end.
+  `
+  ALTER TABLE devices ADD COLUMN max_span INTEGER NOT NULL DEFAULT 0;
+  UPDATE devices SET max_span = COALESCE(
+    (SELECT MAX(end_time - start_time) FROM batches WHERE batches.device_id = devices.device_id), 0);
+  `,
 ];

@@ -186,4 +186,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX batches_vin_leaf ON batches (vin, leaf_index, start_time);
   `,
+  // 3: SQLite's 6 (each device's longest batch span, the lower bound of time-range scans).
+  `
+  ALTER TABLE devices ADD COLUMN max_span BIGINT NOT NULL DEFAULT 0;
+  UPDATE devices SET max_span = COALESCE(
+    (SELECT MAX(end_time - start_time) FROM batches WHERE batches.device_id = devices.device_id), 0);
+  `,
 ];

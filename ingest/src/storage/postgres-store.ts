@@ -8,7 +8,7 @@ import {
   samplesIn,
   type SampleBatchRow,
 } from './batch-samples.js';
-import { StoreError, keyForSeq } from './ingest-store.js';
+import { StoreError, keyForSeq, longestSpans } from './ingest-store.js';
 import type {
   AcceptedBatch,
   BatchLeaf,
@@ -48,6 +48,13 @@ import {
   u8,
   type Row,
 } from './rows.js';
+
+/**
+ * A VIN's batches whose time span meets [$2, $3] ($1 the VIN), found between $2 − the longest
+ * span any of the VIN's devices has sent (devices.max_span) and $3 (sqlite-store.ts says why).
+ */
+const MEETS_RANGE = `vin = $1 AND end_time >= $2 AND start_time <= $3
+  AND start_time >= $2 - (SELECT COALESCE(MAX(max_span), 0) FROM devices WHERE vin = $1)`;
 
 /** Chain heads as a group transaction moves them; headHash is set once a batch moved it. */
 type DeviceHeads = Map<
@@ -374,13 +381,15 @@ export class PostgresIngestStore implements IngestStore {
       throw new BatchInGroupFailed(err);
     }
     const moved = [...heads].filter(([, head]) => head.headHash);
+    const spans = longestSpans(batches, results);
     if (moved.length > 0)
       await query(
         c,
-        `UPDATE devices SET next_seq = h.next_seq, head_hash = h.head_hash
-         FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS h (device_id, next_seq, head_hash)
+        `UPDATE devices SET next_seq = h.next_seq, head_hash = h.head_hash,
+           max_span = GREATEST(devices.max_span, h.max_span)
+         FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bigint[]) AS h (device_id, next_seq, head_hash, max_span)
          WHERE devices.device_id = h.device_id`,
-        [moved.map(([id]) => id), moved.map(([, h]) => h.nextSeq), moved.map(([, h]) => buf(h.headHash as Uint8Array))],
+        [moved.map(([id]) => id), moved.map(([, h]) => h.nextSeq), moved.map(([, h]) => buf(h.headHash as Uint8Array)), moved.map(([id]) => spans.get(id) ?? 0)],
       ); // prettier-ignore
     return results;
   }
@@ -519,7 +528,7 @@ export class PostgresIngestStore implements IngestStore {
 
   async batchesByVin(vin: string, from: number, to: number): Promise<StoredBatchRow[]> {
     const rows = (
-      await query(this.pool, 'SELECT * FROM batches WHERE vin = $1 AND end_time >= $2 AND start_time <= $3 ORDER BY device_id, seq', [vin, from, to])
+      await query(this.pool, `SELECT * FROM batches WHERE ${MEETS_RANGE} ORDER BY device_id, seq`, [vin, from, to])
     ).rows; // prettier-ignore
     return rows.map(toBatch);
   }
@@ -570,8 +579,7 @@ export class PostgresIngestStore implements IngestStore {
         await query(
           this.pool,
           `SELECT device_id, seq, leaf_index, start_time, bytes FROM batches
-           WHERE vin = $1 AND end_time >= $2 AND start_time <= $3 AND sample_count > 0
-             AND (start_time, leaf_index) > ($4, $5)
+           WHERE ${MEETS_RANGE} AND sample_count > 0 AND (start_time, leaf_index) > ($4, $5)
            ORDER BY start_time, leaf_index LIMIT ${SAMPLE_ROWS_PER_READ}`,
           [vin, from, to, Number.isFinite(after.start) ? after.start : Number.MIN_SAFE_INTEGER, after.leaf],
         )
@@ -602,7 +610,7 @@ export class PostgresIngestStore implements IngestStore {
       await query(
         this.pool,
         `SELECT device_id, seq, leaf_index, start_time, end_time, kind FROM batches
-         WHERE vin = $1 AND end_time >= $2 AND start_time <= $3 ORDER BY start_time, device_id, seq`,
+         WHERE ${MEETS_RANGE} ORDER BY start_time, device_id, seq`,
         [vin, from, to],
       )
     ).rows;

@@ -92,6 +92,29 @@ describe('SqliteIngestStore', () => {
     expect((await s.getDevice(DEVICE))?.keys).toEqual([{ publicKey: new Uint8Array([2, 0xaa]), fromSeq: 0, leafIndex: 7 }]);
   }); // prettier-ignore
 
+  it('migrates schema 5: each device’s longest batch span, read from its stored batches', async () => {
+    const path = tempDb();
+    const db = new Database(path);
+    for (const m of MIGRATIONS.slice(0, 5)) db.exec(m);
+    db.pragma('user_version = 5');
+    const insertDevice = db.prepare(`INSERT INTO devices (device_id, public_key, vin, vin_salt, status, registered_at, next_seq, head_hash)
+                VALUES (?, x'02', ?, x'00', 'active', 0, 2, x'00')`);
+    insertDevice.run(DEVICE, VIN);
+    insertDevice.run('other-device', VIN);
+    const insertBatch = db.prepare(`INSERT INTO batches (device_id, seq, hash, bytes, vin, kind, start_time, end_time, sample_count, received_at, leaf_index)
+                VALUES (?, ?, x'00', x'00', ?, 'routine', ?, ?, 1, 1, ?)`);
+    insertBatch.run(DEVICE, 0, VIN, 100, 300, 0);
+    insertBatch.run(DEVICE, 1, VIN, 1_000, 90_000, 1);
+    db.close();
+    store(path);
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT device_id, max_span FROM devices ORDER BY max_span').all()).toEqual([
+      { device_id: 'other-device', max_span: 0 },
+      { device_id: DEVICE, max_span: 89_000 },
+    ]);
+    check.close();
+  }); // prettier-ignore
+
   it('makes a checkpoint durable and leaves later commits at synchronous=NORMAL', async () => {
     const s = store();
     await s.saveCheckpoint({ treeSize: 1, root: sha('r'), note: 'n', createdAt: 1 });

@@ -22,7 +22,7 @@ import {
   u8,
   type Row,
 } from './rows.js';
-import { StoreError, keyForSeq } from './ingest-store.js';
+import { StoreError, keyForSeq, longestSpans } from './ingest-store.js';
 import type {
   AcceptedBatch,
   CheckpointRow,
@@ -41,11 +41,19 @@ import type {
   SampleChunkQuery,
   SamplePageQuery,
   StoredBatchRow,
-  VehicleChanges,
-  VehicleStats,
   StoredEvent,
   StoredSample,
+  VehicleChanges,
+  VehicleStats,
 } from './ingest-store.js';
+
+/**
+ * A VIN's batches whose time span meets [:from, :to] (named parameters vin, from, to). The
+ * index on (vin, start_time) finds them between :from − the longest span any of the VIN's
+ * devices has sent (devices.max_span) and :to, instead of from the vehicle's first batch.
+ */
+const MEETS_RANGE = `vin = :vin AND end_time >= :from AND start_time <= :to
+  AND start_time >= :from - (SELECT COALESCE(MAX(max_span), 0) FROM devices WHERE vin = :vin)`;
 
 export { StoreError };
 
@@ -304,9 +312,13 @@ export class SqliteIngestStore implements IngestStore {
         results.push({ ok: false, error: err instanceof Error ? err : new Error(String(err)) });
       }
     }
-    const update = this.st('UPDATE devices SET next_seq = ?, head_hash = ? WHERE device_id = ?');
+    const update = this.st(
+      'UPDATE devices SET next_seq = ?, head_hash = ?, max_span = MAX(max_span, ?) WHERE device_id = ?',
+    );
+    const spans = longestSpans(batches, results);
     for (const [deviceId, head] of heads) {
-      if (head.headHash) update.run(head.nextSeq, head.headHash, deviceId);
+      if (head.headHash)
+        update.run(head.nextSeq, head.headHash, spans.get(deviceId) ?? 0, deviceId);
     }
     return results;
   }
@@ -494,9 +506,11 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async batchesByVin(vin: string, from: number, to: number): Promise<StoredBatchRow[]> {
-    const rows = this.st(
-      'SELECT * FROM batches WHERE vin = ? AND end_time >= ? AND start_time <= ? ORDER BY device_id, seq',
-    ).all(vin, from, to) as Row[];
+    const rows = this.st(`SELECT * FROM batches WHERE ${MEETS_RANGE} ORDER BY device_id, seq`).all({
+      vin,
+      from,
+      to,
+    }) as Row[];
     return rows.map(toBatch);
   }
 
@@ -518,17 +532,19 @@ export class SqliteIngestStore implements IngestStore {
     to: number,
     names?: readonly string[],
   ): Promise<(StoredSample & { deviceId: string; seq: number })[]> {
-    return samplesIn(this.sampleBatches().all(vin, from, to) as SampleBatchRow[], from, to, names);
+    return samplesIn(
+      this.sampleBatches().all({ vin, from, to }) as SampleBatchRow[],
+      from,
+      to,
+      names,
+    );
   }
 
   /** The batches whose time span meets [from, to], earliest start first. */
   private sampleBatches(): Database.Statement {
-    // start_time bounds every sample time from below (time deltas are unsigned), end_time
-    // from above: the index on (vin, start_time) finds the candidates.
     return this.st(
       `SELECT device_id, seq, leaf_index, start_time, bytes FROM batches
-       WHERE vin = ? AND end_time >= ? AND start_time <= ? AND sample_count > 0
-       ORDER BY start_time, leaf_index`,
+       WHERE ${MEETS_RANGE} AND sample_count > 0 ORDER BY start_time, leaf_index`,
     );
   }
 
@@ -598,7 +614,7 @@ export class SqliteIngestStore implements IngestStore {
 
   async samplePage(q: SamplePageQuery): Promise<SamplePage> {
     const page = new SamplePageBuilder(q);
-    for (const r of this.sampleBatches().iterate(q.vin, page.from, q.to))
+    for (const r of this.sampleBatches().iterate({ vin: q.vin, from: page.from, to: q.to }))
       if (!page.add(r as SampleBatchRow)) break;
     return page.page();
   }
@@ -617,8 +633,8 @@ export class SqliteIngestStore implements IngestStore {
     return (
       this.st(
         `SELECT device_id, seq, leaf_index, start_time, end_time, kind FROM batches
-         WHERE vin = ? AND end_time >= ? AND start_time <= ? ORDER BY start_time, device_id, seq`,
-      ).all(vin, from, to) as Row[]
+         WHERE ${MEETS_RANGE} ORDER BY start_time, device_id, seq`,
+      ).all({ vin, from, to }) as Row[]
     ).map(toBatchLeaf);
   }
 
