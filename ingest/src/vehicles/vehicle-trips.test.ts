@@ -65,7 +65,7 @@ afterEach(async () => {
   for (const s of opened.splice(0)) await s.close();
 });
 
-async function vehicleTrips() {
+async function vehicleTrips(maxVehicles?: number) {
   const store = new SqliteIngestStore(join(mkdtempSync(join(tmpdir(), 'enginechain-trips-')), 'node.db'));
   opened.push(store);
   await enrolConformanceDevice(store);
@@ -78,7 +78,7 @@ async function vehicleTrips() {
   };
   /** What deriveTrips says of everything stored so far. */
   const expected = async () => deriveTrips(stored, await store.eventsByVin(VIN));
-  return { trips: new VehicleTrips(watched), reads, accept, expected };
+  return { trips: new VehicleTrips(watched, maxVehicles), reads, accept, expected };
 } // prettier-ignore
 
 /** Runs `ask` and says whether it read from the VIN's first batch, and how many batches. */
@@ -168,5 +168,21 @@ describe('VehicleTrips', () => {
     expect(reads).toHaveLength(1);
     for (const a of answers) expect(a).toEqual(answers[0]);
     expect(answers[0]!.length).toBeGreaterThan(0);
+  });
+
+  it('keeps the vehicles asked for most recently; another is derived from the start again', async () => {
+    const other = '5YJSA1E18HF000337';
+    for (const [maxVehicles, readAgain] of [
+      [1, true],
+      [2, false],
+    ] as const) {
+      const { trips, reads, accept } = await vehicleTrips(maxVehicles);
+      await accept(drive(60).slice(0, 5));
+      const first = await trips.trips(VIN);
+      expect(await trips.trips(other)).toEqual([]);
+      const again = await readsOf(reads, async () => expect(await trips.trips(VIN)).toEqual(first));
+      expect(again.fromStart).toBe(readAgain);
+    }
+    await expect(vehicleTrips(0)).rejects.toThrow(RangeError);
   });
 });

@@ -24,6 +24,13 @@ const BATCHES_PER_STEP = 360;
  */
 const STATE_BEHIND_MS = 60_000;
 
+/**
+ * Vehicles whose derivation is kept: a vehicle's trips list grows with its history (a few
+ * hundred bytes a trip), so a node serving many vehicles keeps those asked for most recently;
+ * the others are derived from the start again when asked for.
+ */
+const DEFAULT_MAX_VEHICLES = 1_000;
+
 /** The samples of one batch that a later read still needs. */
 interface BatchSamples {
   readonly startTime: number;
@@ -50,14 +57,22 @@ interface Derived {
  * the minute before), not the vehicle's history, and the history itself is read an hour of
  * batches at a time, yielding to the node's other work between steps. The trips are the same
  * as deriveTrips over every sample (continueTrips; vehicle-trips.test.ts checks it step by
- * step). The cache holds per VIN its trips and a state of a few kilobytes.
+ * step). The cache holds per VIN its trips and a state of a few kilobytes, for the
+ * `maxVehicles` asked for most recently.
  */
 export class VehicleTrips {
+  /** In the order they were last asked for, the oldest first. */
   private readonly derived = new Map<string, Derived>();
   /** Derivations in progress: concurrent requests for a VIN share one. */
   private readonly running = new Map<string, Promise<TripSummary[]>>();
 
-  constructor(private readonly store: IngestStore) {}
+  constructor(
+    private readonly store: IngestStore,
+    private readonly maxVehicles = DEFAULT_MAX_VEHICLES,
+  ) {
+    if (!Number.isSafeInteger(maxVehicles) || maxVehicles < 1)
+      throw new RangeError(`maxVehicles: expected an integer ≥ 1, got ${maxVehicles}`);
+  }
 
   /**
    * The VIN's trips as of its stored batches. A request made while a derivation runs gets that
@@ -75,7 +90,10 @@ export class VehicleTrips {
   private async refresh(vin: string): Promise<TripSummary[]> {
     const cached = this.derived.get(vin);
     const changes = await this.store.vehicleChanges(vin, cached?.lastLeafIndex ?? -1);
-    if (cached && changes.batches === 0) return cached.derivation.trips;
+    if (cached && changes.batches === 0) {
+      this.keep(vin, cached);
+      return cached.derivation.trips;
+    }
     const latestStart = Math.max(
       cached?.latestStart ?? Number.NEGATIVE_INFINITY,
       changes.latestStart ?? Number.NEGATIVE_INFINITY,
@@ -91,12 +109,22 @@ export class VehicleTrips {
       // A step after the first brought the vehicle's first GNSS fix, which decides the night of
       // the time before it (continueTrips): only one step over the whole history is right then.
       (await this.read(vin, events, saveAt, Number.MAX_SAFE_INTEGER))!;
-    this.derived.set(vin, {
+    this.keep(vin, {
       ...read,
       lastLeafIndex: changes.lastLeafIndex ?? cached?.lastLeafIndex ?? -1,
       latestStart,
     });
     return read.derivation.trips;
+  }
+
+  /** Caches `derived` as the most recently asked for; drops the least recent beyond the bound. */
+  private keep(vin: string, derived: Derived): void {
+    this.derived.delete(vin);
+    this.derived.set(vin, derived);
+    for (const oldest of this.derived.keys()) {
+      if (this.derived.size <= this.maxVehicles) break;
+      this.derived.delete(oldest);
+    }
   }
 
   /**
