@@ -344,6 +344,10 @@ export function ingestStoreConformance(backend: string, open: () => Promise<Inge
       expect((await s.batchLeaves(VIN, 4_500_000, 6_000_000)).map((b) => b.seq)).toEqual([1, 3]);
       const page = await s.samplePage({ vin: VIN, from: 4_999_999, to: 1e12, limit: 10 });
       expect(page.samples.map((x) => x.time)).toEqual([5_000_000, 6_000_000, 6_000_500, 8_000_000, 8_000_500]);
+      expect(await s.vehicleStats(VIN)).toEqual({ batches: 5, firstTime: 0, lastTime: 8_000_500 });
+      // The latest end need not be the latest start's: seq 5 starts before seq 6 and ends after.
+      await s.acceptBatches([batch(5, {}, [speed(8_100_000, 5), speed(9_500_000, 5)]), batch(6, {}, [speed(8_200_000, 6)])]);
+      expect(await s.vehicleStats(VIN)).toEqual({ batches: 7, firstTime: 0, lastTime: 9_500_000 });
     }); // prettier-ignore
 
     it('tells which of a vehicle’s batches are new since a leaf, and where they start', async () => {

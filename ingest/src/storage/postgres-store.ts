@@ -45,6 +45,7 @@ import {
   toEvent,
   toQuarantined,
   toVehicleChanges,
+  toVehicleStats,
   u8,
   type Row,
 } from './rows.js';
@@ -618,14 +619,19 @@ export class PostgresIngestStore implements IngestStore {
   }
 
   async vehicleStats(vin: string): Promise<VehicleStats> {
+    // As sqlite-store.ts: the latest end among the batches within the longest span of the latest start.
     const r = (
-      await query(this.pool, 'SELECT COUNT(*) AS n, MIN(start_time) AS first, MAX(end_time) AS last FROM batches WHERE vin = $1', [vin])
-    ).rows[0] as Row; // prettier-ignore
-    return {
-      batches: r.n as number,
-      firstTime: (r.first as number | null) ?? null,
-      lastTime: (r.last as number | null) ?? null,
-    };
+      await query(
+        this.pool,
+        `SELECT COUNT(*) AS n, MIN(start_time) AS first,
+           (SELECT MAX(end_time) FROM batches WHERE vin = $1 AND start_time >=
+             (SELECT MAX(start_time) FROM batches WHERE vin = $1)
+               - (SELECT COALESCE(MAX(max_span), 0) FROM devices WHERE vin = $1)) AS last
+         FROM batches WHERE vin = $1`,
+        [vin],
+      )
+    ).rows[0] as Row;
+    return toVehicleStats(r);
   }
 
   async vehicleChanges(vin: string, afterLeafIndex: number): Promise<VehicleChanges> {

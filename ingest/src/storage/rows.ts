@@ -20,6 +20,7 @@ import type {
   StoredBatchRow,
   StoredEvent,
   VehicleChanges,
+  VehicleStats,
 } from './ingest-store.js';
 
 export type Row = Record<string, unknown>;
@@ -72,6 +73,15 @@ export function toBatchLeaf(r: Row): BatchLeaf {
     startTime: r.start_time as number,
     endTime: r.end_time as number,
     kind: r.kind as string,
+  };
+}
+
+/** Of `COUNT(*) AS n, MIN(start_time) AS first, … AS last` (the latest end). */
+export function toVehicleStats(r: Row): VehicleStats {
+  return {
+    batches: Number(r.n),
+    firstTime: (r.first as number | null) ?? null,
+    lastTime: (r.last as number | null) ?? null,
   };
 }
 

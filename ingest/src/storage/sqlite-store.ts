@@ -19,6 +19,7 @@ import {
   toEvent,
   toQuarantined,
   toVehicleChanges,
+  toVehicleStats,
   u8,
   type Row,
 } from './rows.js';
@@ -639,14 +640,16 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async vehicleStats(vin: string): Promise<VehicleStats> {
+    // Count and first start from the index alone; the latest end among the batches that start
+    // within the longest span of the latest start (no other can end later).
     const r = this.st(
-      'SELECT COUNT(*) AS n, MIN(start_time) AS first, MAX(end_time) AS last FROM batches WHERE vin = ?',
-    ).get(vin) as Row;
-    return {
-      batches: r.n as number,
-      firstTime: (r.first as number | null) ?? null,
-      lastTime: (r.last as number | null) ?? null,
-    };
+      `SELECT COUNT(*) AS n, MIN(start_time) AS first,
+         (SELECT MAX(end_time) FROM batches WHERE vin = :vin AND start_time >=
+           (SELECT MAX(start_time) FROM batches WHERE vin = :vin)
+             - (SELECT COALESCE(MAX(max_span), 0) FROM devices WHERE vin = :vin)) AS last
+       FROM batches WHERE vin = :vin`,
+    ).get({ vin }) as Row;
+    return toVehicleStats(r);
   }
 
   async vehicleChanges(vin: string, afterLeafIndex: number): Promise<VehicleChanges> {
