@@ -30,6 +30,7 @@ const nodeConfigSchema = z.strictObject({
   checkpointIntervalMs: z.number().int().min(10).optional(),
   checkpointEveryEntries: z.number().int().min(1).optional(),
   verifierThreads: z.number().int().min(1).max(64).optional(),
+  maxBatchesInPipeline: z.number().int().min(1).optional(),
   mqtts: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
   mqttWs: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
   mqttWss: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
@@ -146,6 +147,9 @@ export function register(program: Command): void {
             ? { checkpointEveryEntries: config.checkpointEveryEntries }
             : {}),
           ...(config.verifierThreads ? { verifierThreads: config.verifierThreads } : {}),
+          ...(config.maxBatchesInPipeline
+            ? { maxBatchesInPipeline: config.maxBatchesInPipeline }
+            : {}),
           // Logs go to stderr: stdout carries the one JSON line that says where the node listens.
           logger: pino({ name: 'enginechain-ingest' }, pino.destination(2)),
         }).catch((err: unknown) => {

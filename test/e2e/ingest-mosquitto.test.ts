@@ -92,6 +92,50 @@ describe('ingest node on an external mosquitto broker', () => {
     await client.endAsync();
   }, 60_000); // prettier-ignore
 
+  it('at its pipeline limit stops reading: mosquitto keeps the rest queued, and every batch is logged', async () => {
+    broker = await startMosquitto();
+    const n = (node = await IngestNode.start({
+      dataDir: mkdtempSync(join(tmpdir(), 'enginechain-mosq-node-')),
+      externalBroker: { url: broker.url },
+      http: { host: '127.0.0.1', port: 0 },
+      checkpointIntervalMs: 100,
+      verifierThreads: 1,
+      maxBatchesInPipeline: 4,
+      logger: pino({ level: 'silent' }),
+    }));
+    const key = generateDeviceKey();
+    const { token } = await n.enrolment.issueToken(VIN);
+    await n.enrolment.register({ token, vin: VIN, publicKey: key.publicKey, proof: signEs256k(enrolmentProofMessage(token, key.publicKey), key.privateKey) });
+    const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: key.deviceId });
+    const { seqs } = collectReceipts(client, n);
+    await client.subscribeAsync(`ec/v1/${key.deviceId}/receipt`, { qos: 1 });
+    let most = 0;
+    let mostWaiting = 0;
+    const watch = setInterval(() => {
+      most = Math.max(most, n.admission.inPipeline);
+      mostWaiting = Math.max(mostWaiting, n.admission.waiting);
+    }, 1);
+    const batches: Uint8Array[] = [];
+    let prev = ZERO_HASH;
+    for (let seq = 0; seq < 200; seq++) {
+      const bytes = signBatch(buildBatchPayload({ deviceId: key.deviceId, vin: VIN, seq, prev, clock: { source: 'system', jumps: [] }, samples: [{ name: 'Vehicle.Speed', unit: 'km/h', time: Date.now(), value: seq }] }), key);
+      prev = batchHash(bytes);
+      batches.push(bytes);
+    }
+    try {
+      // All at once: mosquitto acknowledges each and passes them on as fast as the node reads.
+      await Promise.all(batches.map((b) => client.publishAsync(`ec/v1/${key.deviceId}/batch`, Buffer.from(b), { qos: 1 })));
+      await expect.poll(() => seqs.length, { timeout: 30_000 }).toBe(200);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(new Set(seqs).size).toBe(200);
+    expect(most).toBe(4);
+    // The node takes the next message only once the last one is admitted: one waits at most.
+    expect(mostWaiting).toBe(1);
+    await client.endAsync();
+  }, 60_000); // prettier-ignore
+
   it('runs with the shipped config: devices by client certificate, each held to its own topics', async () => {
     const key = generateDeviceKey();
     const other = generateDeviceKey();

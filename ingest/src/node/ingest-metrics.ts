@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PipelineAdmission } from '../pipeline/pipeline-admission.js';
 
 /** The node's Prometheus metrics (served at /metrics). */
 export class IngestMetrics {
@@ -62,6 +63,26 @@ export class IngestMetrics {
     help: 'Devices connected to the embedded broker',
     registers: [this.registry],
   });
+
+  /** Gauges of the pipeline's admission: batches in the pipeline, and waiting to enter it. */
+  observePipeline(admission: Pick<PipelineAdmission, 'inPipeline' | 'waiting'>): void {
+    new Gauge({
+      name: 'enginechain_ingest_pipeline_batches',
+      help: 'Batches received and not yet settled (verified, sequenced, committed or refused)',
+      registers: [this.registry],
+      collect() {
+        this.set(admission.inPipeline);
+      },
+    });
+    new Gauge({
+      name: 'enginechain_ingest_pipeline_waiting',
+      help: 'Batches held unacknowledged because the pipeline is at its limit (senders are being slowed)',
+      registers: [this.registry],
+      collect() {
+        this.set(admission.waiting);
+      },
+    });
+  }
 
   async acceptedCount(): Promise<number> {
     return (await this.accepted.get()).values[0]?.value ?? 0;

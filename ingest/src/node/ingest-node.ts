@@ -15,6 +15,7 @@ import { buildApp, type AppDependencies, type NodeInfo, type NodeStatus } from '
 import { VehicleData } from '../vehicles/vehicle-data.js';
 import { EnrolmentService } from '../http/enrolment-service.js';
 import { BatchIngestor, type AcceptedBatchInfo } from '../pipeline/batch-ingestor.js';
+import { PipelineAdmission } from '../pipeline/pipeline-admission.js';
 import { VerifierPool } from '../pipeline/verifier-pool.js';
 import { loadOrCreateNodeKeys, type NodeKeys } from '../sidechain/node-keys.js';
 import { ReceiptDispatcher } from '../sidechain/receipt-dispatcher.js';
@@ -110,6 +111,11 @@ export interface IngestNodeOptions {
   /** … or as soon as this many entries wait. */
   readonly checkpointEveryEntries?: number;
   readonly verifierThreads?: number;
+  /**
+   * Batches held between receiving and settling them, at most (default 8,192): past it the
+   * transport stops reading and senders slow down (PipelineAdmission).
+   */
+  readonly maxBatchesInPipeline?: number;
   readonly logger?: Logger;
 }
 
@@ -143,6 +149,7 @@ export class IngestNode {
     private readonly closers: (() => Promise<void>)[],
     readonly broker: EmbeddedBroker | undefined,
     readonly access: AccessService,
+    readonly admission: PipelineAdmission,
   ) {}
 
   static async start(options: IngestNodeOptions): Promise<IngestNode> {
@@ -170,7 +177,14 @@ export class IngestNode {
     let publish: (deviceId: string, bytes: Uint8Array) => Promise<void>;
     let brokerUrl: string;
     let broker: EmbeddedBroker | undefined;
-    let onBatch: (deviceId: string, bytes: Uint8Array) => void = () => {};
+    const admission = new PipelineAdmission(options.maxBatchesInPipeline ?? 8_192);
+    metrics.observePipeline(admission);
+    // Batches that arrive before the node is put together wait for it, unacknowledged.
+    let nodeReady!: (node: IngestNode) => void;
+    const ready = new Promise<IngestNode>((resolve) => (nodeReady = resolve));
+    /** Resolves when the batch is admitted: the transport goes on reading its sender then. */
+    const onBatch = (deviceId: string, bytes: Uint8Array): Promise<void> =>
+      ready.then((node) => node.receive(deviceId, bytes));
     if (options.externalBroker) {
       const client: MqttClient = await mqtt.connectAsync(options.externalBroker.url, {
         clientId: `enginechain-ingest-${process.pid}`,
@@ -182,10 +196,16 @@ export class IngestNode {
       });
       // A shared subscription lets several nodes split one broker's load (mosquitto 2).
       await client.subscribeAsync(`$share/enginechain-ingest/${ALL_BATCHES}`, { qos: 1 });
-      client.on('message', (topic, payload) => {
-        const deviceId = deviceOfBatchTopic(topic);
-        if (deviceId) onBatch(deviceId, new Uint8Array(payload));
-      });
+      // mqtt.js acknowledges a message and reads the next one only when this calls back: a
+      // node at its pipeline limit stops reading, and the broker keeps the rest queued.
+      client.handleMessage = (packet, callback) => {
+        const deviceId = deviceOfBatchTopic(packet.topic);
+        if (!deviceId) return callback();
+        onBatch(deviceId, new Uint8Array(packet.payload as Buffer)).then(
+          () => callback(),
+          callback,
+        );
+      };
       publish = async (deviceId, bytes) => {
         await client.publishAsync(receiptTopic(deviceId), Buffer.from(bytes), { qos: 1 });
       };
@@ -209,9 +229,11 @@ export class IngestNode {
         b.aedes.subscribe(
           ALL_BATCHES,
           (packet, done) => {
+            // aedes reads a connection again only once every packet of its last read is done:
+            // at the pipeline limit it stops reading the device, and TCP slows the device down.
             const deviceId = deviceOfBatchTopic(packet.topic);
-            if (deviceId) onBatch(deviceId, new Uint8Array(packet.payload as Buffer));
-            done();
+            if (!deviceId) return done();
+            onBatch(deviceId, new Uint8Array(packet.payload as Buffer)).then(() => done(), done);
           },
           resolve,
         ),
@@ -347,11 +369,11 @@ export class IngestNode {
     closers.unshift(async () => void (await app.close()));
 
     const node = new IngestNode(store, keys, sidechain, enrolment, ingestor, metrics, dispatcher, pool, log, publish,
-      brokerUrl, httpUrl, closers, broker, access); // prettier-ignore
+      brokerUrl, httpUrl, closers, broker, access, admission); // prettier-ignore
     ref.node = node;
     node.deviceAdmin = deviceAdmin;
     node.operatorTokenFile = operatorToken.tokenFile;
-    onBatch = (deviceId, bytes) => node.receive(deviceId, bytes);
+    nodeReady(node);
     node.startCheckpointing(
       options.checkpointIntervalMs ?? 1_000,
       options.checkpointEveryEntries ?? 1_000,
@@ -377,15 +399,22 @@ export class IngestNode {
     return { store, keys, sidechain, close: () => store.close() };
   }
 
-  /** Every batch from the broker comes through here; failures are logged, never thrown. */
-  receive(deviceId: string, bytes: Uint8Array): void {
+  /**
+   * Every batch from the broker comes through here; failures are logged, never thrown. Resolves
+   * once the batch is admitted to the pipeline (at most maxBatchesInPipeline at once): the
+   * transport reads on only then.
+   */
+  receive(deviceId: string, bytes: Uint8Array): Promise<void> {
     const t0 = performance.now();
-    this.ingestor
-      .ingest(deviceId, bytes)
-      .then((outcome) => {
-        if (outcome.status === 'accepted') this.receivedAt.set(`${deviceId}/${outcome.seq}`, t0);
-      })
-      .catch((err: unknown) => this.log.error({ err, deviceId }, 'ingest failed'));
+    return this.admission.admit().then(() => {
+      this.ingestor
+        .ingest(deviceId, bytes)
+        .then((outcome) => {
+          if (outcome.status === 'accepted') this.receivedAt.set(`${deviceId}/${outcome.seq}`, t0);
+        })
+        .catch((err: unknown) => this.log.error({ err, deviceId }, 'ingest failed'))
+        .finally(() => this.admission.release());
+    });
   }
 
   private onAccepted(info: AcceptedBatchInfo): void {

@@ -17,11 +17,12 @@ import {
   type DeviceKey,
   type NodeMessage,
 } from '@enginechain/shared';
-import { IngestNode } from './ingest-node.js';
+import { IngestNode, type IngestNodeOptions } from './ingest-node.js';
 
-/** Checkpoints every 100 ms so receipts come quickly; one verifier thread. */
+/** Checkpoints every 100 ms so receipts come quickly; one verifier thread; `more` on top. */
 export function startTestNode(
   dataDir = mkdtempSync(join(tmpdir(), 'enginechain-node-')),
+  more: Partial<IngestNodeOptions> = {},
 ): Promise<IngestNode> {
   return IngestNode.start({
     dataDir,
@@ -30,6 +31,7 @@ export function startTestNode(
     checkpointIntervalMs: 100,
     verifierThreads: 1,
     logger: pino({ level: 'silent' }),
+    ...more,
   });
 }
 

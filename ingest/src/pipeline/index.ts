@@ -3,3 +3,4 @@ export * from './verifier-pool.js';
 export * from './verified-batch.js';
 export * from './batch-group-writer.js';
 export * from './batch-ingestor.js';
+export * from './pipeline-admission.js';
