@@ -66,22 +66,20 @@ export class IngestMetrics {
 
   /** Gauges of the pipeline's admission: batches in the pipeline, and waiting to enter it. */
   observePipeline(admission: Pick<PipelineAdmission, 'inPipeline' | 'waiting'>): void {
-    new Gauge({
-      name: 'enginechain_ingest_pipeline_batches',
-      help: 'Batches received and not yet settled (verified, sequenced, committed or refused)',
-      registers: [this.registry],
-      collect() {
-        this.set(admission.inPipeline);
-      },
-    });
-    new Gauge({
-      name: 'enginechain_ingest_pipeline_waiting',
-      help: 'Batches held unacknowledged because the pipeline is at its limit (senders are being slowed)',
-      registers: [this.registry],
-      collect() {
-        this.set(admission.waiting);
-      },
-    });
+    const gauges: [name: string, help: string, value: () => number][] = [
+      ['enginechain_ingest_pipeline_batches', 'Batches received and not yet settled (verified, sequenced, committed or refused)', () => admission.inPipeline],
+      ['enginechain_ingest_pipeline_waiting', 'Batches held back because the pipeline is at its limit (senders are being slowed)', () => admission.waiting],
+    ]; // prettier-ignore
+    for (const [name, help, value] of gauges) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(value());
+        },
+      });
+    }
   }
 
   async acceptedCount(): Promise<number> {
