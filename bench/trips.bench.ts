@@ -3,9 +3,10 @@
  * trips from the stored signed samples, and carries the derivation on as batches arrive
  * instead of reading the vehicle's whole history again on every request.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   batchHash,
   buildBatchPayload,
@@ -16,7 +17,7 @@ import {
   ZERO_HASH,
   type BatchSample,
 } from '@enginechain/shared';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadDriveCycle } from '@enginechain/hardware';
 import {
   BatchIngestor,
   EnrolmentService,
@@ -32,7 +33,7 @@ const HOURS = 10;
 const BATCH_S = 10;
 const HZ = 10;
 
-/** UDDS at 10 Hz (linear between the schedule's seconds), then 2 min with the engine off, again. */
+/** UDDS (1 s schedule) at 10 Hz, linear between its seconds, then 2 min with the engine off, again. */
 function speedAt(udds: readonly number[], s: number): { kmh: number; rpm: number } {
   const period = udds.length + 120;
   const t = s % period;
@@ -43,8 +44,7 @@ function speedAt(udds: readonly number[], s: number): { kmh: number; rpm: number
 }
 
 export async function run(): Promise<BenchSection> {
-  const udds = readFileSync(new URL('../hardware/data/drive-cycles/udds.csv', import.meta.url), 'utf8')
-    .trim().split('\n').slice(1).map((l) => Number(l.split(',')[1])); // prettier-ignore
+  const udds = loadDriveCycle('udds').speedsKmh;
   const key = generateDeviceKey();
   const batches: Uint8Array[] = [];
   let prev = ZERO_HASH;

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadCycle } from './drive-cycles.fixture.js';
 import {
   continueTrips,
   deriveTrips,
@@ -26,15 +26,6 @@ const position = (time: number, lat: number, lon: number): TripSample[] => [
   { name: LAT, time, value: lat, unit: 'degrees' },
   { name: LON, time, value: lon, unit: 'degrees' },
 ];
-
-function loadCycle(name: string): number[] {
-  const url = new URL(`../../../hardware/data/drive-cycles/${name}.csv`, import.meta.url);
-  return readFileSync(url, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => Number(line.split(',')[1]));
-}
 
 /** A 1 Hz speed trace with the engine running throughout, from `start`. */
 function drive(speeds: readonly number[], start = T0): TripSample[] {

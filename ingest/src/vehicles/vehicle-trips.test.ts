@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadCycle } from '../analytics/drive-cycles.fixture.js';
 import { deriveTrips, TRIP_SIGNALS } from '../analytics/index.js';
 import { conformanceBatch, enrolConformanceDevice } from '../storage/ingest-store.conformance.js';
 import type { IngestStore, SampleChunkQuery } from '../storage/ingest-store.js';
@@ -11,11 +12,6 @@ import { VehicleTrips } from './vehicle-trips.js';
 const VIN = '1HGCM82633A004352';
 const T0 = Date.UTC(2026, 5, 1, 12);
 type Sample = { name: string; unit: string; time: number; value: number };
-
-function loadCycle(name: string): number[] {
-  const url = new URL(`../../../hardware/data/drive-cycles/${name}.csv`, import.meta.url);
-  return readFileSync(url, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
-} // prettier-ignore
 
 /**
  * `laps` × (UDDS, then the engine off for two minutes), at 1 Hz, with a fix every 5 s from
