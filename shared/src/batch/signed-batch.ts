@@ -6,7 +6,6 @@
  * with code `bad-input` (or `KeyFileError` for a malformed key).
  */
 import type { KeyObject } from 'node:crypto';
-import { decodeCbor } from '../cbor/decode.js';
 import { encodeCbor } from '../cbor/encode.js';
 import type { CborKey, CborValue } from '../cbor/types.js';
 import { WireFormatError, verdictOf, type Verdict } from '../cbor/wire-format-error.js';
@@ -30,7 +29,8 @@ import {
   type Secp256k1PublicKey,
 } from '../crypto/secp256k1.js';
 import { columnsFromSamples } from './columns.js';
-import { BATCH_FORMAT_VERSION, payloadFromCbor, payloadToCbor } from './payload-codec.js';
+import { BATCH_FORMAT_VERSION, payloadToCbor } from './payload-codec.js';
+import { readBatchPayload } from './payload-reader.js';
 import type {
   BatchClock,
   BatchEvent,
@@ -46,9 +46,6 @@ export const MAX_BATCH_BYTES = 256 * 1024;
 export const BATCH_CONTENT_TYPE = 'application/vnd.enginechain.batch+cbor;v=1';
 /** `prev` of the first batch (seq 0). */
 export const ZERO_HASH: Uint8Array = new Uint8Array(32);
-
-/** Payload nesting: payload map > signals array > column map > values array. */
-const PAYLOAD_MAX_DEPTH = 6;
 
 export interface BatchHeader {
   readonly alg: number;
@@ -112,7 +109,7 @@ export function signBatch(payload: BatchPayload, key: DeviceKey | Uint8Array): U
     );
   }
   try {
-    payloadFromCbor(decodeCbor(payloadBytes, { deterministic: true, maxDepth: PAYLOAD_MAX_DEPTH }));
+    readBatchPayload(payloadBytes);
   } catch (err) {
     if (err instanceof WireFormatError) {
       throw new WireFormatError('bad-input', `payload.${err.message}`, { cause: err });
@@ -180,18 +177,7 @@ function parseBatch(bytes: Uint8Array): DecodedBatch {
       `protected kid must be the ${DEVICE_ID_BYTES}-byte device id`,
     );
   }
-  let payloadValue: CborValue;
-  try {
-    payloadValue = decodeCbor(cose.payload, {
-      deterministic: true,
-      maxDepth: PAYLOAD_MAX_DEPTH,
-      maxBytes: MAX_BATCH_BYTES,
-    });
-  } catch (err) {
-    if (!(err instanceof WireFormatError)) throw err;
-    throw new WireFormatError(err.code, `payload: ${err.message}`, { cause: err });
-  }
-  const payload = payloadFromCbor(payloadValue);
+  const payload = readBatchPayload(cose.payload);
   const deviceId = Buffer.from(kid).toString('hex');
   if (payload.deviceId !== deviceId) {
     throw new WireFormatError(

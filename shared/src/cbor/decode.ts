@@ -46,27 +46,23 @@ export function decodeCbor(bytes: Uint8Array, options: CborDecodeOptions = {}): 
     throw new WireFormatError('too-large', `${bytes.length} bytes exceed the limit of ${maxBytes}`);
   }
   if (bytes.length === 0) throw new WireFormatError('bad-cbor', 'empty input');
-  const reader: Reader = {
-    bytes,
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    pos: 0,
-    items: 0,
+  const reader = cborReader(bytes, {
     maxItems: options.maxItems ?? maxBytes,
     maxDepth: options.maxDepth ?? 32,
     deterministic: options.deterministic ?? false,
     byteStringViews: options.byteStringViews ?? false,
-  };
+  });
   const value = readItem(reader, 0);
-  if (reader.pos !== bytes.length) {
-    throw new WireFormatError(
-      'bad-cbor',
-      `${bytes.length - reader.pos} trailing bytes after the data item`,
-    );
-  }
+  expectEnd(reader);
   return value;
 }
 
-interface Reader {
+/**
+ * A position in CBOR bytes with the rules it is read under. `decodeCbor` reads any item with
+ * it; readers of one fixed schema (the batch payload) read typed items with the same
+ * primitives below, so a head, a float or a text string is checked one way everywhere.
+ */
+export interface CborReader {
   readonly bytes: Uint8Array;
   readonly view: DataView;
   pos: number;
@@ -75,6 +71,33 @@ interface Reader {
   readonly maxDepth: number;
   readonly deterministic: boolean;
   readonly byteStringViews: boolean;
+}
+type Reader = CborReader;
+
+export function cborReader(
+  bytes: Uint8Array,
+  rules: Pick<CborReader, 'maxItems' | 'maxDepth' | 'deterministic' | 'byteStringViews'>,
+): CborReader {
+  return {
+    bytes,
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    pos: 0,
+    items: 0,
+    maxItems: rules.maxItems,
+    maxDepth: rules.maxDepth,
+    deterministic: rules.deterministic,
+    byteStringViews: rules.byteStringViews,
+  };
+}
+
+/** Refuses bytes after the one data item. */
+export function expectEnd(r: Reader): void {
+  if (r.pos !== r.bytes.length) {
+    throw new WireFormatError(
+      'bad-cbor',
+      `${r.bytes.length - r.pos} trailing bytes after the data item`,
+    );
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -108,7 +131,7 @@ function shortAscii(bytes: Uint8Array, start: number, end: number): string | und
   return made;
 }
 
-function need(r: Reader, n: number): void {
+export function need(r: Reader, n: number): void {
   if (n > r.bytes.length - r.pos) {
     throw new WireFormatError('bad-cbor', `truncated: need ${n} bytes at offset ${r.pos}`);
   }
@@ -119,37 +142,42 @@ function notDeterministic(r: Reader, what: string, at: number): never {
 }
 
 /** Reads the argument of a head whose initial byte was already consumed; returns number or bigint. */
-function readArgument(r: Reader, info: number, at: number): number | bigint {
+export function readArgument(r: Reader, info: number, at: number): number | bigint {
   if (info < 24) return info;
-  let value: number | bigint;
+  // Byte arithmetic rather than DataView or BigInt where the value fits: every batch has
+  // hundreds of these (times, deltas, scaled values) and an 8-byte time in its header.
+  const b = r.bytes;
+  const p = r.pos;
+  let value: number;
   switch (info) {
     case 24:
       need(r, 1);
-      value = r.bytes[r.pos] as number;
-      r.pos += 1;
+      value = b[p] as number;
+      r.pos = p + 1;
       if (r.deterministic && value < 24) notDeterministic(r, 'argument not in shortest form', at);
       return value;
     case 25:
       need(r, 2);
-      value = r.view.getUint16(r.pos);
-      r.pos += 2;
+      value = ((b[p] as number) << 8) | (b[p + 1] as number);
+      r.pos = p + 2;
       if (r.deterministic && value < 0x100)
         notDeterministic(r, 'argument not in shortest form', at);
       return value;
     case 26:
       need(r, 4);
-      value = r.view.getUint32(r.pos);
-      r.pos += 4;
+      value = r.view.getUint32(p);
+      r.pos = p + 4;
       if (r.deterministic && value < 0x10000)
         notDeterministic(r, 'argument not in shortest form', at);
       return value;
     case 27: {
       need(r, 8);
-      const big = r.view.getBigUint64(r.pos);
-      r.pos += 8;
-      if (r.deterministic && big < 0x100000000n)
-        notDeterministic(r, 'argument not in shortest form', at);
-      return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+      const high = r.view.getUint32(p);
+      const low = r.view.getUint32(p + 4);
+      r.pos = p + 8;
+      if (r.deterministic && high === 0) notDeterministic(r, 'argument not in shortest form', at);
+      // Below 2^53 (high word under 2^21) the value is a safe integer.
+      return high < 0x200000 ? high * 0x100000000 + low : (BigInt(high) << 32n) | BigInt(low);
     }
     case 31:
       throw new WireFormatError('bad-cbor', `indefinite length at offset ${at} is not accepted`);
@@ -162,7 +190,7 @@ function readArgument(r: Reader, info: number, at: number): number | bigint {
 }
 
 /** A length must fit in what is left of the input (each element takes at least `minEach` bytes). */
-function readLength(r: Reader, info: number, at: number, minEach: number): number {
+export function readLength(r: Reader, info: number, at: number, minEach: number): number {
   const n = readArgument(r, info, at);
   if (typeof n === 'bigint' || n * minEach > r.bytes.length - r.pos) {
     throw new WireFormatError(
@@ -173,7 +201,7 @@ function readLength(r: Reader, info: number, at: number, minEach: number): numbe
   return n;
 }
 
-function readItem(r: Reader, depth: number): CborValue {
+export function readItem(r: Reader, depth: number): CborValue {
   if (++r.items > r.maxItems) {
     throw new WireFormatError('over-limit', `more than ${r.maxItems} data items`);
   }
@@ -197,21 +225,8 @@ function readItem(r: Reader, depth: number): CborValue {
       r.pos += len;
       return r.byteStringViews ? r.bytes.subarray(start, r.pos) : r.bytes.slice(start, r.pos);
     }
-    case 3: {
-      const len = readLength(r, info, at, 1);
-      const start = r.pos;
-      r.pos += len;
-      if (len <= 64) {
-        const ascii = shortAscii(r.bytes, start, r.pos);
-        if (ascii !== undefined) return ascii;
-      }
-      const raw = r.bytes.subarray(start, r.pos);
-      try {
-        return utf8.decode(raw);
-      } catch {
-        throw new WireFormatError('bad-cbor', `invalid UTF-8 in text string at offset ${at}`);
-      }
-    }
+    case 3:
+      return readTextBody(r, info, at);
     case 4: {
       const len = readLength(r, info, at, 1);
       enter(r, depth);
@@ -237,6 +252,22 @@ function readItem(r: Reader, depth: number): CborValue {
     }
     default:
       return readSimpleOrFloat(r, info, at);
+  }
+}
+
+/** The text string whose head's initial byte (at `at`, additional info `info`) was consumed. */
+export function readTextBody(r: Reader, info: number, at: number): string {
+  const len = readLength(r, info, at, 1);
+  const start = r.pos;
+  r.pos += len;
+  if (len <= 64) {
+    const ascii = shortAscii(r.bytes, start, r.pos);
+    if (ascii !== undefined) return ascii;
+  }
+  try {
+    return utf8.decode(r.bytes.subarray(start, r.pos));
+  } catch {
+    throw new WireFormatError('bad-cbor', `invalid UTF-8 in text string at offset ${at}`);
   }
 }
 
@@ -279,7 +310,7 @@ function readMap(r: Reader, info: number, at: number, depth: number): Map<CborKe
 }
 
 /** compareBytes over two ranges of one buffer, without making views. */
-function compareRanges(
+export function compareRanges(
   b: Uint8Array,
   aStart: number,
   aEnd: number,
@@ -294,7 +325,7 @@ function compareRanges(
   return aEnd - aStart - (bEnd - bStart);
 }
 
-function readSimpleOrFloat(r: Reader, info: number, at: number): CborValue {
+export function readSimpleOrFloat(r: Reader, info: number, at: number): CborValue {
   let value: number;
   switch (info) {
     case 20:
