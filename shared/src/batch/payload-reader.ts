@@ -9,6 +9,7 @@
  * (`bad-cbor`, `not-deterministic`) are prefixed `payload: `; field ones (`bad-field`,
  * `bad-version`) name the field's path.
  */
+import { bytesToHex } from '@noble/hashes/utils.js';
 import {
   cborReader,
   compareRanges,
@@ -178,19 +179,6 @@ function bytesOr(r: CborReader, length: number): Uint8Array | undefined {
   const start = r.pos;
   r.pos += n;
   return n === length ? r.bytes.slice(start, r.pos) : undefined;
-}
-
-/** A byte string of exactly `length` bytes as lower-case hex (no copy made on the way). */
-function hexOf(r: CborReader, path: string, length: number): string {
-  const at = r.pos;
-  const b = initialByte(r);
-  if (b !== 0x40 + length) {
-    r.pos = at;
-    return Buffer.from(bytes(r, path, length)).toString('hex');
-  }
-  need(r, length);
-  r.pos += length;
-  return Buffer.from(r.bytes.buffer, r.bytes.byteOffset + r.pos - length, length).toString('hex');
 }
 
 /** false, true, else undefined. */
@@ -412,7 +400,7 @@ function readPayload(r: CborReader): BatchPayload {
         kind = oneOf(r, 'kind', BATCH_KINDS);
         break;
       case PAYLOAD_KEY.deviceId:
-        deviceId = hexOf(r, 'deviceId', 16);
+        deviceId = bytesToHex(bytes(r, 'deviceId', 16));
         break;
       case PAYLOAD_KEY.vin: {
         if (r.bytes[r.pos] === 0xf6) {
@@ -622,6 +610,7 @@ function readTimeDeltas(r: CborReader, i: number, start: number): number[] {
   return deltas;
 }
 
+/** A column's values; one loop per type so each stays monomorphic (they run for every sample). */
 function readValues(r: CborReader, i: number, type: number, count: number): unknown[] {
   switch (type) {
     case COLUMN_TYPE.scaled: {
