@@ -3,7 +3,7 @@
  * encoding of them already, and queries decode those. This is that decoding and the paging on
  * top of it, the same for every backend; a backend supplies the candidate batch rows.
  */
-import { decodeBatch, scaledToNumber } from '@enginechain/shared';
+import { decodeCoseSign1, readPayloadColumns, scaledToNumber } from '@enginechain/shared';
 import { StoreError } from './ingest-store.js';
 import type {
   SampleChunk,
@@ -35,21 +35,20 @@ function unpackSamples(
   wanted: ReadonlySet<string> | undefined,
   each: (name: string, unit: string, time: number, value: number | string, id: number) => void,
 ): void {
-  const decoded = decodeBatch(row.bytes);
-  if (!decoded.ok)
-    throw new StoreError('schema', `stored batch ${String(row.device_id)}/${String(row.seq)} does not decode: ${decoded.error.message}`);
-  const { start, signals } = decoded.value.payload;
+  // Only the columns asked for are read: a batch may carry a hundred signals, a query want two.
+  let read: ReturnType<typeof readPayloadColumns>;
+  try {
+    const cose = decodeCoseSign1(row.bytes);
+    if (!cose.ok) throw cose.error;
+    read = readPayloadColumns(cose.value.payload, wanted);
+  } catch (err) {
+    throw new StoreError('schema', `stored batch ${String(row.device_id)}/${String(row.seq)} does not decode: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const base = row.leaf_index * SAMPLE_ID_SPAN;
-  let k = 0;
-  for (const c of signals) {
-    const n = c.timeDeltas.length;
-    if (wanted && !wanted.has(c.name)) {
-      k += n;
-      continue;
-    }
+  for (const { column: c, firstSample } of read.columns) {
     const v = c.values;
-    let time = start;
-    for (let i = 0; i < n; i++, k++) {
+    let time = read.start;
+    for (let i = 0, k = firstSample; i < c.timeDeltas.length; i++, k++) {
       time += c.timeDeltas[i] as number;
       const value =
         v.type === 'scaled' ? scaledToNumber(v.integers[i] as number, v.exponent)

@@ -34,3 +34,4 @@ export {
   EVENT_KEY,
   DROPPED_KEY,
 } from './payload-codec.js';
+export { readPayloadColumns, type PayloadColumn } from './payload-reader.js';

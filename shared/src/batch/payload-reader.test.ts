@@ -3,7 +3,7 @@ import { encodeCbor } from '../cbor/encode.js';
 import type { CborValue } from '../cbor/types.js';
 import { WireFormatError } from '../cbor/wire-format-error.js';
 import { COLUMN_KEY, EVENT_KEY, PAYLOAD_KEY, payloadToCbor } from './payload-codec.js';
-import { readBatchPayload } from './payload-reader.js';
+import { readBatchPayload, readPayloadColumns } from './payload-reader.js';
 import type { BatchPayload } from './types.js';
 
 const T0 = 1_700_000_000_000;
@@ -346,5 +346,45 @@ describe('readBatchPayload', () => {
     const err = refusal(make());
     expect(err.code).toBe(code);
     expect(err.message).toMatch(message);
+  });
+});
+
+describe('readPayloadColumns (stored payloads, a few signals of many)', () => {
+  const bytes = bytesOf(payloadToCbor(PAYLOAD));
+  const firstSamples = [0, 3, 4, 6];
+
+  it('reads every column, each with the samples before it, when none is named', () => {
+    const read = readPayloadColumns(bytes);
+    expect(read.start).toBe(T0);
+    expect(read.columns.map((c) => c.column)).toEqual(PAYLOAD.signals);
+    expect(read.columns.map((c) => c.firstSample)).toEqual(firstSamples);
+  });
+
+  it.each([
+    [['Vehicle.Speed']],
+    [['Vehicle.Body.Lights.Brake.IsActive']],
+    [['Vehicle.Powertrain.Transmission.SelectedGear', 'Vehicle.Acceleration.Longitudinal']],
+    [['Vehicle.NotInTheBatch']],
+  ])('reads only %j, counting the samples of the columns it skips', (names) => {
+    const read = readPayloadColumns(bytes, new Set(names));
+    const expected = PAYLOAD.signals
+      .map((column, i) => ({ column, firstSample: firstSamples[i] }))
+      .filter(({ column }) => names.includes(column.name));
+    expect(read.columns).toEqual(expected);
+  });
+
+  it('skips columns without reading what is in them, and still refuses malformed heads', () => {
+    // A wanted column is checked as readBatchPayload checks it; a skipped one only structurally.
+    const badUtf8 = spliced(bytes, [0x62, 0xc3, 0x84], [0x62, 0xc3, 0x28]);
+    expect(readPayloadColumns(badUtf8, new Set(['Vehicle.Speed'])).columns).toHaveLength(1);
+    expect(() =>
+      readPayloadColumns(badUtf8, new Set(['Vehicle.Powertrain.Transmission.SelectedGear'])),
+    ).toThrow(expect.objectContaining({ code: 'bad-cbor' }));
+    expect(() => readPayloadColumns(bytes.subarray(0, 300), new Set(['Vehicle.Speed']))).toThrow(
+      expect.objectContaining({ code: 'bad-cbor', message: expect.stringMatching(/^payload: /) }),
+    );
+    expect(() => readPayloadColumns(new Uint8Array([...bytes, 0]))).toThrow(
+      expect.objectContaining({ code: 'bad-cbor' }),
+    );
   });
 });

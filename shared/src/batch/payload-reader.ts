@@ -20,6 +20,7 @@ import {
   readLength,
   readSimpleOrFloat,
   readTextBody,
+  skipItem,
   type CborReader,
 } from '../cbor/decode.js';
 import { WireFormatError } from '../cbor/wire-format-error.js';
@@ -64,6 +65,11 @@ const MAX_DEPTH = 6;
  * `bad-field` naming the field, or a CBOR-level code prefixed `payload: `.
  */
 export function readBatchPayload(bytes: Uint8Array): BatchPayload {
+  return readWhole(bytes, readPayload);
+}
+
+/** Runs `read` over `bytes`, which it must read to the end; CBOR-level errors get `payload: `. */
+function readWhole<T>(bytes: Uint8Array, read: (r: CborReader) => T): T {
   const r = cborReader(bytes, {
     maxItems: bytes.length,
     maxDepth: MAX_DEPTH,
@@ -71,9 +77,9 @@ export function readBatchPayload(bytes: Uint8Array): BatchPayload {
     byteStringViews: false,
   });
   try {
-    const payload = readPayload(r);
+    const value = read(r);
     expectEnd(r);
-    return payload;
+    return value;
   } catch (err) {
     if (!(err instanceof WireFormatError) || err.code === 'bad-field' || err.code === 'bad-version')
       throw err;
@@ -469,6 +475,87 @@ function readPayload(r: CborReader): BatchPayload {
     events: events as BatchEvent[],
     dropped: dropped as DroppedBatch[],
   };
+}
+
+/** A column of a stored payload and where its samples start among the batch's samples. */
+export interface PayloadColumn {
+  readonly column: SignalColumn;
+  /** Samples in the columns before this one (every column counts, wanted or not). */
+  readonly firstSample: number;
+}
+
+/**
+ * The start and the columns named in `wanted` (all when undefined) of payload bytes that were
+ * verified before (a stored batch): for queries that want a few signals of batches that may
+ * carry a hundred. Wanted columns are read and checked as `readBatchPayload` reads them; the
+ * others and the other fields are skipped, only their heads followed. Throws WireFormatError.
+ */
+export function readPayloadColumns(
+  bytes: Uint8Array,
+  wanted?: ReadonlySet<string>,
+): { readonly start: number; readonly columns: readonly PayloadColumn[] } {
+  return readWhole(bytes, (r) => readColumnsOf(r, wanted));
+}
+
+function readColumnsOf(
+  r: CborReader,
+  wanted: ReadonlySet<string> | undefined,
+): { readonly start: number; readonly columns: readonly PayloadColumn[] } {
+  const n = entries(r, 'payload');
+  let previous = -1;
+  let start: number | undefined;
+  const columns: PayloadColumn[] = [];
+  for (let e = 0; e < n; e++) {
+    const key = nextKey(r, PAYLOAD_TABLE, previous, 'payload');
+    previous = key;
+    if (key === PAYLOAD_KEY.start) start = uint(r, 'start');
+    else if (key !== PAYLOAD_KEY.signals) skipItem(r);
+    else {
+      if (start === undefined) fail('payload.start', 'missing');
+      const count = list(r, 'signals');
+      let firstSample = 0;
+      for (let i = 0; i < count; i++) {
+        const columnStart = r.pos;
+        const isWanted = wanted === undefined || wanted.has(columnName(r, i));
+        r.pos = columnStart;
+        if (isWanted) {
+          const column = readColumn(r, i, start);
+          columns.push({ column, firstSample });
+          firstSample += column.timeDeltas.length;
+        } else firstSample += skipColumn(r, i);
+      }
+    }
+  }
+  if (start === undefined) fail('payload.start', 'missing');
+  return { start, columns };
+}
+
+/** Reads a column's map head and its first entry, the name (key 0, the smallest). */
+function columnName(r: CborReader, i: number): string {
+  if (entries(r, 'signals', i) === 0) fail(at(i, 'name'), 'missing');
+  if (nextKey(r, COLUMN_TABLE, -1, 'signals', i) !== COLUMN_KEY.name)
+    fail(at(i, 'name'), 'missing');
+  const name = textOr(r);
+  if (name === undefined) fail(at(i, 'name'), 'expected a text string');
+  return name;
+}
+
+/** Skips a column, following only heads; returns its number of samples. */
+function skipColumn(r: CborReader, i: number): number {
+  const n = entries(r, 'signals', i);
+  let previous = -1;
+  let samples = 0;
+  for (let e = 0; e < n; e++) {
+    const key = nextKey(r, COLUMN_TABLE, previous, 'signals', i);
+    previous = key;
+    if (key === COLUMN_KEY.timeDeltas) {
+      const arrayStart = r.pos;
+      samples = list(r, at(i, 'timeDeltas'));
+      r.pos = arrayStart;
+    }
+    skipItem(r);
+  }
+  return samples;
 }
 
 function readClock(r: CborReader): BatchClock {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCbor } from './decode.js';
+import { cborReader, decodeCbor, skipItem } from './decode.js';
 import { encodeCbor } from './encode.js';
 import { CborFloat, CborTag, type CborKey, type CborValue } from './types.js';
 import { WireFormatError } from './wire-format-error.js';
@@ -365,5 +365,43 @@ describe('CBOR: properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('skipItem', () => {
+  const readerOf = (bytes: Uint8Array) =>
+    cborReader(bytes, {
+      maxItems: bytes.length,
+      maxDepth: 32,
+      deterministic: true,
+      byteStringViews: true,
+    });
+
+  it('steps over exactly one item of any kind, nested or not', () => {
+    fc.assert(
+      fc.property(value, value, (first, second) => {
+        const a = encodeCbor(first);
+        const both = new Uint8Array([...a, ...encodeCbor(second)]);
+        const r = readerOf(both);
+        skipItem(r);
+        expect(r.pos).toBe(a.length);
+        skipItem(r);
+        expect(r.pos).toBe(both.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses every truncation, reserved heads and indefinite lengths with bad-cbor', () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        const bytes = encodeCbor(v);
+        for (let n = 0; n < bytes.length; n++)
+          expect(codeOf(() => skipItem(readerOf(bytes.subarray(0, n))))).toBe('bad-cbor');
+      }),
+      { numRuns: 200 },
+    );
+    for (const h of ['1c', '3f', '5f', '9f', 'bf', 'ff', 'f7', 'e0'])
+      expect(codeOf(() => skipItem(readerOf(unhex(h))))).toBe('bad-cbor');
   });
 });

@@ -255,6 +255,56 @@ export function readItem(r: Reader, depth: number): CborValue {
   }
 }
 
+/**
+ * Bytes of a whole item by its initial byte, for integers, floats and false/true/null (0 for
+ * anything else): what `skipItem` steps over without a look at the argument.
+ */
+const SCALAR_SIZE = (() => {
+  const size = new Uint8Array(256);
+  for (const base of [0x00, 0x20]) {
+    for (let info = 0; info < 24; info++) size[base + info] = 1;
+    for (let extra = 0; extra < 4; extra++) size[base + 24 + extra] = 1 + (1 << extra);
+  }
+  size[0xf4] = size[0xf5] = size[0xf6] = 1;
+  size[0xf9] = 3;
+  size[0xfa] = 5;
+  size[0xfb] = 9;
+  return size;
+})();
+
+/**
+ * Moves past one data item without building it. Heads and lengths are checked, and that the
+ * item fits in the input; contents are not (shortest forms, UTF-8, key order, duplicates): for
+ * bytes that were verified before, read again for a part of them.
+ */
+export function skipItem(r: Reader): void {
+  const bytes = r.bytes;
+  for (let pending = 1; pending > 0; pending--) {
+    const at = r.pos;
+    need(r, 1);
+    const initial = bytes[at] as number;
+    const scalar = SCALAR_SIZE[initial] as number;
+    if (scalar > 0) {
+      need(r, scalar);
+      r.pos = at + scalar;
+      continue;
+    }
+    r.pos = at + 1;
+    const major = initial >> 5;
+    if (major === 7)
+      throw new WireFormatError('bad-cbor', `unsupported simple value at offset ${at}`);
+    const n = readArgument(r, initial & 0x1f, at);
+    if (typeof n === 'bigint')
+      throw new WireFormatError('bad-cbor', `length at offset ${at} exceeds the remaining input`);
+    if (major === 2 || major === 3) {
+      need(r, n);
+      r.pos += n;
+    } else if (major === 4) pending += n;
+    else if (major === 5) pending += 2 * n;
+    else pending += 1; // a tag and its item
+  }
+}
+
 /** The text string whose head's initial byte (at `at`, additional info `info`) was consumed. */
 export function readTextBody(r: Reader, info: number, at: number): string {
   const len = readLength(r, info, at, 1);
