@@ -1,18 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadCycle } from '../../../test/support/drive-cycles.js';
 import { EVENT_INPUTS, EventDetector } from './event-detector.js';
 import type { DrivingEvent, EventThresholds } from './types.js';
 
 const CYCLES = ['udds', 'hwfet', 'us06', 'nycc'] as const;
-
-function loadCycle(name: string): number[] {
-  const url = new URL(`../../../hardware/data/drive-cycles/${name}.csv`, import.meta.url);
-  return readFileSync(url, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => Number(line.split(',')[1]));
-}
 
 /** Feeds a 1 Hz speed trace at `hz`, interpolated linearly, as Vehicle.Speed readings. */
 function run(speeds: number[], hz: number, thresholds: Partial<EventThresholds>): DrivingEvent[] {

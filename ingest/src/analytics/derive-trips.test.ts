@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadCycle } from './drive-cycles.fixture.js';
+import { loadCycle } from '../../../test/support/drive-cycles.js';
 import {
   continueTrips,
   deriveTrips,

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadCycle } from '../analytics/drive-cycles.fixture.js';
+import { loadCycle } from '../../../test/support/drive-cycles.js';
 import { deriveTrips, TRIP_SIGNALS } from '../analytics/index.js';
 import { conformanceBatch, enrolConformanceDevice } from '../storage/ingest-store.conformance.js';
 import type { IngestStore, SampleChunkQuery } from '../storage/ingest-store.js';

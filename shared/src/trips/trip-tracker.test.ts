@@ -1,15 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadCycle } from '../../../test/support/drive-cycles.js';
 import { TripTracker, type TripInterval } from './trip-tracker.js';
-
-function loadCycle(name: string): number[] {
-  const url = new URL(`../../../hardware/data/drive-cycles/${name}.csv`, import.meta.url);
-  return readFileSync(url, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => Number(line.split(',')[1]));
-}
 
 // hardware/data/drive-cycles/README.md: trapezoid distances and idle seconds of each schedule.
 const CYCLES = [
