@@ -516,13 +516,15 @@ function readColumnsOf(
       let firstSample = 0;
       for (let i = 0; i < count; i++) {
         const columnStart = r.pos;
-        const isWanted = wanted === undefined || wanted.has(columnName(r, i));
-        r.pos = columnStart;
-        if (isWanted) {
+        const rest = columnEntriesAfterName(r, i);
+        const name = textOr(r);
+        if (name === undefined) fail(at(i, 'name'), 'expected a text string');
+        if (wanted === undefined || wanted.has(name)) {
+          r.pos = columnStart;
           const column = readColumn(r, i, start);
           columns.push({ column, firstSample });
           firstSample += column.timeDeltas.length;
-        } else firstSample += skipColumn(r, i);
+        } else firstSample += skipColumnEntries(r, i, rest);
       }
     }
   }
@@ -530,22 +532,22 @@ function readColumnsOf(
   return { start, columns };
 }
 
-/** Reads a column's map head and its first entry, the name (key 0, the smallest). */
-function columnName(r: CborReader, i: number): string {
-  if (entries(r, 'signals', i) === 0) fail(at(i, 'name'), 'missing');
-  if (nextKey(r, COLUMN_TABLE, -1, 'signals', i) !== COLUMN_KEY.name)
+/**
+ * Reads a column's map head and the key of its first entry, the name (key 0, the smallest),
+ * whose value comes next; returns how many entries follow the name.
+ */
+function columnEntriesAfterName(r: CborReader, i: number): number {
+  const n = entries(r, 'signals', i);
+  if (n === 0 || nextKey(r, COLUMN_TABLE, -1, 'signals', i) !== COLUMN_KEY.name)
     fail(at(i, 'name'), 'missing');
-  const name = textOr(r);
-  if (name === undefined) fail(at(i, 'name'), 'expected a text string');
-  return name;
+  return n - 1;
 }
 
-/** Skips a column, following only heads; returns its number of samples. */
-function skipColumn(r: CborReader, i: number): number {
-  const n = entries(r, 'signals', i);
-  let previous = -1;
+/** Skips a column's `count` entries after its name, following only heads; returns its samples. */
+function skipColumnEntries(r: CborReader, i: number, count: number): number {
+  let previous: number = COLUMN_KEY.name;
   let samples = 0;
-  for (let e = 0; e < n; e++) {
+  for (let e = 0; e < count; e++) {
     const key = nextKey(r, COLUMN_TABLE, previous, 'signals', i);
     previous = key;
     if (key === COLUMN_KEY.timeDeltas) {

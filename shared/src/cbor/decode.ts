@@ -72,7 +72,6 @@ export interface CborReader {
   readonly deterministic: boolean;
   readonly byteStringViews: boolean;
 }
-type Reader = CborReader;
 
 export function cborReader(
   bytes: Uint8Array,
@@ -91,7 +90,7 @@ export function cborReader(
 }
 
 /** Refuses bytes after the one data item. */
-export function expectEnd(r: Reader): void {
+export function expectEnd(r: CborReader): void {
   if (r.pos !== r.bytes.length) {
     throw new WireFormatError(
       'bad-cbor',
@@ -131,18 +130,18 @@ function shortAscii(bytes: Uint8Array, start: number, end: number): string | und
   return made;
 }
 
-export function need(r: Reader, n: number): void {
+export function need(r: CborReader, n: number): void {
   if (n > r.bytes.length - r.pos) {
     throw new WireFormatError('bad-cbor', `truncated: need ${n} bytes at offset ${r.pos}`);
   }
 }
 
-function notDeterministic(r: Reader, what: string, at: number): never {
+function notDeterministic(r: CborReader, what: string, at: number): never {
   throw new WireFormatError('not-deterministic', `${what} at offset ${at}`);
 }
 
 /** Reads the argument of a head whose initial byte was already consumed; returns number or bigint. */
-export function readArgument(r: Reader, info: number, at: number): number | bigint {
+export function readArgument(r: CborReader, info: number, at: number): number | bigint {
   if (info < 24) return info;
   // Byte arithmetic rather than DataView or BigInt where the value fits: every batch has
   // hundreds of these (times, deltas, scaled values) and an 8-byte time in its header.
@@ -190,7 +189,7 @@ export function readArgument(r: Reader, info: number, at: number): number | bigi
 }
 
 /** A length must fit in what is left of the input (each element takes at least `minEach` bytes). */
-export function readLength(r: Reader, info: number, at: number, minEach: number): number {
+export function readLength(r: CborReader, info: number, at: number, minEach: number): number {
   const n = readArgument(r, info, at);
   if (typeof n === 'bigint' || n * minEach > r.bytes.length - r.pos) {
     throw new WireFormatError(
@@ -201,7 +200,7 @@ export function readLength(r: Reader, info: number, at: number, minEach: number)
   return n;
 }
 
-export function readItem(r: Reader, depth: number): CborValue {
+export function readItem(r: CborReader, depth: number): CborValue {
   if (++r.items > r.maxItems) {
     throw new WireFormatError('over-limit', `more than ${r.maxItems} data items`);
   }
@@ -277,7 +276,7 @@ const SCALAR_SIZE = (() => {
  * item fits in the input; contents are not (shortest forms, UTF-8, key order, duplicates): for
  * bytes that were verified before, read again for a part of them.
  */
-export function skipItem(r: Reader): void {
+export function skipItem(r: CborReader): void {
   const bytes = r.bytes;
   for (let pending = 1; pending > 0; pending--) {
     const at = r.pos;
@@ -306,7 +305,7 @@ export function skipItem(r: Reader): void {
 }
 
 /** The text string whose head's initial byte (at `at`, additional info `info`) was consumed. */
-export function readTextBody(r: Reader, info: number, at: number): string {
+export function readTextBody(r: CborReader, info: number, at: number): string {
   const len = readLength(r, info, at, 1);
   const start = r.pos;
   r.pos += len;
@@ -321,13 +320,13 @@ export function readTextBody(r: Reader, info: number, at: number): string {
   }
 }
 
-function enter(r: Reader, depth: number): void {
+function enter(r: CborReader, depth: number): void {
   if (depth + 1 > r.maxDepth) {
     throw new WireFormatError('over-limit', `nesting deeper than ${r.maxDepth}`);
   }
 }
 
-function readMap(r: Reader, info: number, at: number, depth: number): Map<CborKey, CborValue> {
+function readMap(r: CborReader, info: number, at: number, depth: number): Map<CborKey, CborValue> {
   const len = readLength(r, info, at, 2);
   enter(r, depth);
   const map = new Map<CborKey, CborValue>();
@@ -375,7 +374,7 @@ export function compareRanges(
   return aEnd - aStart - (bEnd - bStart);
 }
 
-export function readSimpleOrFloat(r: Reader, info: number, at: number): CborValue {
+export function readSimpleOrFloat(r: CborReader, info: number, at: number): CborValue {
   let value: number;
   switch (info) {
     case 20:
