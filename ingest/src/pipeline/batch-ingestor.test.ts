@@ -12,12 +12,15 @@ import {
   type DeviceKey,
   type DroppedBatch,
 } from '@enginechain/shared';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteIngestStore } from '../storage/sqlite-store.js';
 import {
   BatchIngestor,
   type AcceptedBatchInfo,
   type BatchIngestorOptions,
+  type IngestOutcome,
 } from './batch-ingestor.js';
 import { VerifierPool } from './verifier-pool.js';
 
@@ -261,6 +264,43 @@ describe('BatchIngestor', () => {
       );
     }
     expect(await store.logSize()).toBe(63);
+    await store.close();
+  }); // prettier-ignore
+
+  it('lets go of each stored batch while a later one of its device still waits for a verifier', async () => {
+    // An outbox flush after an outage arrives as a burst: what the node has stored must not
+    // stay in memory until the device's whole burst is through.
+    const store = new SqliteIngestStore(join(mkdtempSync(join(tmpdir(), 'enginechain-ingest-')), 'node.db'));
+    const key = generateDeviceKey();
+    await enrol(store, key);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let heldBack: Uint8Array | undefined;
+    // The real pool; only the answer for one batch is held back until the test releases it.
+    const gated: BatchIngestorOptions['pool'] = {
+      verify: (bytes, publicKey, receivedAt, deviceId) =>
+        bytes === heldBack
+          ? gate.then(() => pool.verify(bytes, publicKey, receivedAt, deviceId))
+          : pool.verify(bytes, publicKey, receivedAt, deviceId),
+    };
+    const ingestor = new BatchIngestor({ store, pool: gated, now: () => T0 + 60_000 });
+    const stored: WeakRef<Uint8Array>[] = [];
+    const outcomes: Promise<IngestOutcome>[] = [];
+    (() => {
+      const batches = chain(key, 30);
+      heldBack = batches[20];
+      batches.forEach((b, seq) => {
+        if (seq < 20) stored.push(new WeakRef(b));
+        outcomes.push(ingestor.ingest(key.deviceId, b));
+      });
+    })();
+    expect((await Promise.all(outcomes.slice(0, 20))).map((o) => o.status)).toEqual(Array(20).fill('accepted'));
+    await new Promise((r) => setTimeout(r, 0));
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    expect(stored.filter((w) => w.deref() !== undefined)).toHaveLength(0);
+    release();
+    expect((await Promise.all(outcomes.slice(20))).map((o) => o.status)).toEqual(Array(10).fill('accepted'));
     await store.close();
   }); // prettier-ignore
 });

@@ -38,7 +38,8 @@ export type IngestOutcome =
 
 export interface BatchIngestorOptions {
   readonly store: IngestStore;
-  readonly pool: VerifierPool;
+  /** Where signatures are checked (worker threads); only `verify` is used. */
+  readonly pool: Pick<VerifierPool, 'verify'>;
   readonly now?: () => number;
   /** Called for every batch that entered the log (in seq order per device). */
   readonly onAccepted?: (info: AcceptedBatchInfo) => void;
@@ -111,7 +112,12 @@ interface Arrival {
  * holds is heap the garbage collector copies and marks.
  */
 interface ArrivalQueue {
-  readonly arrivals: Arrival[];
+  /**
+   * Slots before `head` are emptied as their batches are sequenced: a sequenced arrival holds
+   * its verified batch, which would otherwise live until the queue is next compacted (up to
+   * 1,024 per device) and be promoted to the old generation, costing a copy each time.
+   */
+  readonly arrivals: (Arrival | undefined)[];
   /** Index in `arrivals` of the first not yet sequenced. */
   head: number;
   /** One of the device's batches is being sequenced (`sequence` may wait on the store). */
@@ -208,7 +214,7 @@ export class BatchIngestor {
       const arrival = q.arrivals[q.head]!;
       const checked = arrival.checked;
       if (!checked) break;
-      q.head++;
+      q.arrivals[q.head++] = undefined;
       if (!checked.ok) {
         arrival.reject(checked.error);
         continue;

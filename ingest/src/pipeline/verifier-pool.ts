@@ -81,7 +81,11 @@ export class VerifierPool {
   private readonly workers: Worker[] = [];
   /** Requests sent to each worker and not yet answered. */
   private readonly inFlight: number[] = [];
-  private queue: Queued[] = [];
+  /**
+   * Sent slots are emptied at once: a request holds the batch's bytes, which would otherwise
+   * live until the queue drains and be promoted to the old generation on the way.
+   */
+  private queue: (Queued | undefined)[] = [];
   /** Where the unsent part of `queue` starts (taken from the front without shifting). */
   private queueHead = 0;
   private sendScheduled = false;
@@ -183,6 +187,7 @@ export class VerifierPool {
       let at = 0;
       for (let i = 0; i < n; i++) {
         const q = this.queue[from + i] as Queued;
+        this.queue[from + i] = undefined;
         ids[i] = q.id;
         publicKeys[i] = q.publicKey;
         deviceIds[i] = q.deviceId;

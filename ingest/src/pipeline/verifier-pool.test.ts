@@ -1,0 +1,87 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  batchHash,
+  buildBatchPayload,
+  generateDeviceKey,
+  signBatch,
+  ZERO_HASH,
+  type DeviceKey,
+} from '@enginechain/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VerifierPool, type VerifyResult } from './verifier-pool.js';
+
+const VIN = '1HGCM82633A004352';
+const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);
+
+let pool: VerifierPool;
+beforeAll(() => {
+  pool = new VerifierPool(2);
+});
+afterAll(() => pool.close());
+
+function signed(key: DeviceKey, seq: number, prev: Uint8Array): Uint8Array {
+  return signBatch(
+    buildBatchPayload({
+      deviceId: key.deviceId,
+      vin: VIN,
+      seq,
+      prev,
+      clock: { source: 'gnss', jumps: [] },
+      samples: [{ name: 'Vehicle.Speed', unit: 'km/h', time: T0 + seq * 1_000, value: seq }],
+    }),
+    key,
+  );
+}
+
+describe('VerifierPool', () => {
+  it('answers each request with its own verdict, whichever worker took it', async () => {
+    const keys = [generateDeviceKey(), generateDeviceKey()];
+    const asked: { bytes: Uint8Array; key: DeviceKey; seq: number; ok: boolean }[] = [];
+    for (const [k, key] of keys.entries()) {
+      let prev = ZERO_HASH;
+      for (let seq = 0; seq < 150; seq++) {
+        const bytes = signed(key, seq, prev);
+        prev = batchHash(bytes);
+        // Every seventh is checked against the other device's key: it must fail alone.
+        const wrong = seq % 7 === 3;
+        asked.push({ bytes, key: wrong ? (keys[1 - k] as DeviceKey) : key, seq, ok: !wrong });
+      }
+    }
+    const results = await Promise.all(
+      asked.map((a) => pool.verify(a.bytes, a.key.publicKey, T0 + 5, a.key.deviceId)),
+    );
+    results.forEach((r, i) => {
+      const a = asked[i] as (typeof asked)[number];
+      expect(r.ok).toBe(a.ok);
+      if (r.ok) {
+        expect(r.batch.deviceId).toBe(a.key.deviceId);
+        expect(r.batch.seq).toBe(a.seq);
+        expect(r.batch.hash).toEqual(batchHash(a.bytes));
+        expect(r.batch.receivedAt).toBe(T0 + 5);
+      } else {
+        expect(r.code).toBe('bad-kid');
+      }
+    });
+  });
+
+  it('lets go of the bytes of requests it has sent while others still wait to be', async () => {
+    // Under a sustained backlog the queue never empties: what was sent must not stay in it.
+    const key = generateDeviceKey();
+    const sent: WeakRef<Uint8Array>[] = [];
+    const answers: Promise<VerifyResult>[] = [];
+    (() => {
+      for (let i = 0; i < 2_000; i++) {
+        const bytes = new Uint8Array(900).fill(0xff);
+        if (i < 100) sent.push(new WeakRef(bytes));
+        answers.push(pool.verify(bytes, key.publicKey, T0, key.deviceId));
+      }
+    })();
+    const first = await Promise.all(answers.slice(0, 200));
+    expect(first.map((r) => (r.ok ? 'ok' : r.code))).toEqual(Array(200).fill('bad-cbor'));
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    expect(sent.filter((w) => w.deref() !== undefined)).toHaveLength(0);
+    expect((await Promise.all(answers)).every((r) => !r.ok)).toBe(true);
+  });
+});
