@@ -31,6 +31,7 @@ const nodeConfigSchema = z.strictObject({
   checkpointEveryEntries: z.number().int().min(1).optional(),
   verifierThreads: z.number().int().min(1).max(64).optional(),
   maxBatchesInPipeline: z.number().int().min(1).optional(),
+  maxBytesInPipeline: z.number().int().min(1).optional(),
   mqtts: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
   mqttWs: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
   mqttWss: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
@@ -150,6 +151,7 @@ export function register(program: Command): void {
           ...(config.maxBatchesInPipeline
             ? { maxBatchesInPipeline: config.maxBatchesInPipeline }
             : {}),
+          ...(config.maxBytesInPipeline ? { maxBytesInPipeline: config.maxBytesInPipeline } : {}),
           // Logs go to stderr: stdout carries the one JSON line that says where the node listens.
           logger: pino({ name: 'enginechain-ingest' }, pino.destination(2)),
         }).catch((err: unknown) => {

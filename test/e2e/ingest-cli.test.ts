@@ -107,7 +107,7 @@ describe('enginechain ingest --data --config, device enroll, evidence, verify', 
     const config = join(work, 'node.json');
     const [mqttPort, httpPort] = [await freePort(), await freePort()];
     const writeConfig = (checkpointIntervalMs: number) =>
-      writeFileSync(config, JSON.stringify({ origin: ORIGIN, mqtt: { host: '127.0.0.1', port: mqttPort }, http: { host: '127.0.0.1', port: httpPort }, checkpointIntervalMs, checkpointEveryEntries: 3, verifierThreads: 1, maxBatchesInPipeline: 64 })); // prettier-ignore
+      writeFileSync(config, JSON.stringify({ origin: ORIGIN, mqtt: { host: '127.0.0.1', port: mqttPort }, http: { host: '127.0.0.1', port: httpPort }, checkpointIntervalMs, checkpointEveryEntries: 3, verifierThreads: 1, maxBatchesInPipeline: 64, maxBytesInPipeline: 4_000_000 })); // prettier-ignore
     // A minute between timed checkpoints: receipts that come sooner come from the 3-entry rule.
     writeConfig(60_000);
 

@@ -64,10 +64,13 @@ export class IngestMetrics {
     registers: [this.registry],
   });
 
-  /** Gauges of the pipeline's admission: batches in the pipeline, and waiting to enter it. */
-  observePipeline(admission: Pick<PipelineAdmission, 'inPipeline' | 'waiting'>): void {
+  /** Gauges of the pipeline's admission: batches and bytes in the pipeline, and waiting. */
+  observePipeline(
+    admission: Pick<PipelineAdmission, 'inPipeline' | 'bytesInPipeline' | 'waiting'>,
+  ): void {
     const gauges: [name: string, help: string, value: () => number][] = [
       ['enginechain_ingest_pipeline_batches', 'Batches received and not yet settled (verified, sequenced, committed or refused)', () => admission.inPipeline],
+      ['enginechain_ingest_pipeline_bytes', 'Bytes of the batches received and not yet settled', () => admission.bytesInPipeline],
       ['enginechain_ingest_pipeline_waiting', 'Batches held back because the pipeline is at its limit (senders are being slowed)', () => admission.waiting],
     ]; // prettier-ignore
     for (const [name, help, value] of gauges) {

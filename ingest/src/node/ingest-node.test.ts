@@ -80,64 +80,80 @@ describe('IngestNode (embedded broker, HTTP enrolment, receipts)', () => {
     await client.endAsync(true);
   });
 
-  it('at its pipeline limit stops taking batches: a flood waits at the sender, and every batch is logged', async () => {
-    const n = await startNode(undefined, { maxBatchesInPipeline: 4 });
-    const { key } = await enrol(n);
-    const { client, receipts } = await connectDevice(n, key.deviceId, key);
-    const count = 300;
-    const batches: Uint8Array[] = [];
-    let prev = ZERO_HASH;
-    for (let seq = 0; seq < count; seq++) {
-      // About 2 KB each: 600 KB in all, far more than one read of the connection.
-      const samples = Array.from({ length: 200 }, (_, i) => ({
-        name: 'Vehicle.Speed',
-        unit: 'km/h',
-        time: Date.now() + i,
-        value: (seq * 7 + i) % 250,
-      }));
-      const bytes = signBatch(buildBatchPayload({ deviceId: key.deviceId, vin: VIN, seq, prev, clock: { source: 'system', jumps: [] }, samples }), key); // prettier-ignore
-      prev = batchHash(bytes);
-      batches.push(bytes);
-    }
-    let most = 0;
-    let mostWaiting = 0;
-    /** How far the broker's acknowledgements ran ahead of the batches the node logged. */
-    let mostAhead = 0;
-    const acknowledged: number[] = [];
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const logged = await n.metrics.acceptedCount();
-        mostAhead = Math.max(mostAhead, acknowledged.length - logged);
-        most = Math.max(most, n.admission.inPipeline);
-        mostWaiting = Math.max(mostWaiting, n.admission.waiting);
-        await new Promise((r) => setTimeout(r, 1));
+  it.each([
+    { limit: 'batches', options: { maxBatchesInPipeline: 4 }, most: () => 4, mostBytes: Infinity },
+    // The batches are about a kilobyte: four or five fit in 5,000 bytes.
+    {
+      limit: 'bytes',
+      options: { maxBytesInPipeline: 5_000 },
+      most: (smallest: number) => Math.floor(5_000 / smallest),
+      mostBytes: 5_000,
+    },
+  ])(
+    'at its pipeline limit ($limit) stops taking batches: a flood waits at the sender, and every batch is logged',
+    async (limits) => {
+      const n = await startNode(undefined, limits.options);
+      const { key } = await enrol(n);
+      const { client, receipts } = await connectDevice(n, key.deviceId, key);
+      const count = 300;
+      const batches: Uint8Array[] = [];
+      let prev = ZERO_HASH;
+      for (let seq = 0; seq < count; seq++) {
+        // About a kilobyte each: 300 KB in all, far more than one read of the connection.
+        const samples = Array.from({ length: 200 }, (_, i) => ({
+          name: 'Vehicle.Speed',
+          unit: 'km/h',
+          time: Date.now() + i,
+          value: (seq * 7 + i) % 250,
+        }));
+        const bytes = signBatch(buildBatchPayload({ deviceId: key.deviceId, vin: VIN, seq, prev, clock: { source: 'system', jumps: [] }, samples }), key); // prettier-ignore
+        prev = batchHash(bytes);
+        batches.push(bytes);
       }
-    })();
-    try {
-      // All at once: the client has no window of its own, so only the node can slow it down.
-      await Promise.all(
-        batches.map((b, seq) =>
-          client
-            .publishAsync(`ec/v1/${key.deviceId}/batch`, Buffer.from(b), { qos: 1 })
-            .then(() => acknowledged.push(seq)),
-        ),
-      );
-      await expect.poll(() => receipts.length, { timeout: 30_000 }).toBe(count);
-    } finally {
-      watching = false;
-      await watcher;
-    }
-    expect(most).toBeGreaterThan(0);
-    expect(most).toBeLessThanOrEqual(4);
-    expect(mostWaiting).toBeGreaterThan(0);
-    // aedes acknowledges a QoS 1 publish as it reads it, but reads the connection again only
-    // once the node took everything from the last read: the rest waits at the sender.
-    expect(mostAhead).toBeLessThan(count / 2);
-    const metrics = await (await fetch(`${n.httpUrl}/metrics`)).text();
-    expect(metrics).toContain(`enginechain_ingest_batches_accepted_total ${count}`);
-    expect(metrics).toContain('enginechain_ingest_pipeline_batches 0');
-    expect(metrics).toContain('enginechain_ingest_pipeline_waiting 0');
-    await client.endAsync(true);
-  });
+      let most = 0;
+      let mostBytes = 0;
+      let mostWaiting = 0;
+      /** How far the broker's acknowledgements ran ahead of the batches the node logged. */
+      let mostAhead = 0;
+      const acknowledged: number[] = [];
+      let watching = true;
+      const watcher = (async () => {
+        while (watching) {
+          const logged = await n.metrics.acceptedCount();
+          mostAhead = Math.max(mostAhead, acknowledged.length - logged);
+          most = Math.max(most, n.admission.inPipeline);
+          mostBytes = Math.max(mostBytes, n.admission.bytesInPipeline);
+          mostWaiting = Math.max(mostWaiting, n.admission.waiting);
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      })();
+      try {
+        // All at once: the client has no window of its own, so only the node can slow it down.
+        await Promise.all(
+          batches.map((b, seq) =>
+            client
+              .publishAsync(`ec/v1/${key.deviceId}/batch`, Buffer.from(b), { qos: 1 })
+              .then(() => acknowledged.push(seq)),
+          ),
+        );
+        await expect.poll(() => receipts.length, { timeout: 30_000 }).toBe(count);
+      } finally {
+        watching = false;
+        await watcher;
+      }
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThanOrEqual(limits.most(Math.min(...batches.map((b) => b.length))));
+      expect(mostBytes).toBeLessThanOrEqual(limits.mostBytes);
+      expect(mostWaiting).toBeGreaterThan(0);
+      // aedes acknowledges a QoS 1 publish as it reads it, but reads the connection again only
+      // once the node took everything from the last read: the rest waits at the sender.
+      expect(mostAhead).toBeLessThan(count / 2);
+      const metrics = await (await fetch(`${n.httpUrl}/metrics`)).text();
+      expect(metrics).toContain(`enginechain_ingest_batches_accepted_total ${count}`);
+      expect(metrics).toContain('enginechain_ingest_pipeline_batches 0');
+      expect(metrics).toContain('enginechain_ingest_pipeline_bytes 0');
+      expect(metrics).toContain('enginechain_ingest_pipeline_waiting 0');
+      await client.endAsync(true);
+    },
+  );
 });

@@ -116,6 +116,11 @@ export interface IngestNodeOptions {
    * transport stops reading and senders slow down (PipelineAdmission).
    */
   readonly maxBatchesInPipeline?: number;
+  /**
+   * … and their bytes, at most (default 64 MiB): batches range from under a kilobyte to
+   * 256 KiB, so the count alone does not bound memory.
+   */
+  readonly maxBytesInPipeline?: number;
   readonly logger?: Logger;
 }
 
@@ -177,7 +182,10 @@ export class IngestNode {
     let publish: (deviceId: string, bytes: Uint8Array) => Promise<void>;
     let brokerUrl: string;
     let broker: EmbeddedBroker | undefined;
-    const admission = new PipelineAdmission(options.maxBatchesInPipeline ?? 8_192);
+    const admission = new PipelineAdmission(
+      options.maxBatchesInPipeline ?? 8_192,
+      options.maxBytesInPipeline ?? 64 * 1024 * 1024,
+    );
     metrics.observePipeline(admission);
     // Batches that arrive before the node is put together wait for it, unacknowledged.
     let nodeReady!: (node: IngestNode) => void;
@@ -401,19 +409,20 @@ export class IngestNode {
 
   /**
    * Every batch from the broker comes through here; failures are logged, never thrown. Resolves
-   * once the batch is admitted to the pipeline (at most maxBatchesInPipeline at once): the
-   * transport reads on only then.
+   * once the batch is admitted to the pipeline (at most maxBatchesInPipeline batches and
+   * maxBytesInPipeline bytes at once): the transport reads on only then.
    */
   receive(deviceId: string, bytes: Uint8Array): Promise<void> {
     const t0 = performance.now();
-    return this.admission.admit().then(() => {
+    const size = bytes.byteLength;
+    return this.admission.admit(size).then(() => {
       this.ingestor
         .ingest(deviceId, bytes)
         .then((outcome) => {
           if (outcome.status === 'accepted') this.receivedAt.set(`${deviceId}/${outcome.seq}`, t0);
         })
         .catch((err: unknown) => this.log.error({ err, deviceId }, 'ingest failed'))
-        .finally(() => this.admission.release());
+        .finally(() => this.admission.release(size));
     });
   }
 
