@@ -1,5 +1,6 @@
 import type { TlsOptions } from 'node:tls';
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
+import { limitMqttPackets, MAX_MQTT_PACKET_BYTES } from './packet-size-limit.js';
 import {
   checkListenerSpec,
   startListener,
@@ -172,7 +173,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const handle = (
     stream: Parameters<Aedes['handle']>[0],
     request?: Parameters<Aedes['handle']>[1],
-  ) => void aedes.handle(stream, request);
+  ) => {
+    const limited = limitMqttPackets(stream, MAX_MQTT_PACKET_BYTES, (reason) =>
+      refuse('packet-too-large', { clientId: '', reason }),
+    );
+    void aedes.handle(limited, request);
+  };
   const closeAll = async () => {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     for (const l of listeners) await l.close();

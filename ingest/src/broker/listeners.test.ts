@@ -1,10 +1,14 @@
 import { writeFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { startEmbeddedBroker, type BrokerRefusal, type EmbeddedBroker } from './embedded-broker.js';
 import { BrokerError } from './errors.js';
 import { checkListenerSpec, isLoopbackHost, type BrokerListenerKind } from './listeners.js';
+import { MAX_MQTT_PACKET_BYTES } from './packet-size-limit.js';
 import { makeTestPki, type TestPki } from './test-pki.js';
 import { brokerTlsOptions } from './tls-material.js';
 import { ALL_BATCHES, batchTopic, receiptTopic } from './topics.js';
@@ -136,6 +140,52 @@ describe('broker listeners: mqtt, mqtts, ws, wss on one aedes', () => {
     }
     await expect.poll(() => refusals.filter((r) => r === 'tls-refused').length).toBeGreaterThanOrEqual(4); // prettier-ignore
   });
+
+  it('closes a connection whose packet header declares more than the limit, before its body, on every listener', async () => {
+    const { b, url, got } = await start();
+    // No CONNECT first: a stranger must not make the node buffer a 100 MB packet either.
+    const header = Uint8Array.from([0x30, 0x80, 0xad, 0xe2, 0x2f]); // PUBLISH of about 100 MB
+    const body = new Uint8Array(64 * 1024).fill(0x61);
+    for (const kind of ['mqtt', 'mqtts', 'ws', 'wss'] as const) {
+      const { hostname, port } = new URL(url(kind));
+      const closed = await new Promise<number>((resolve, reject) => {
+        let sent = 0;
+        if (kind === 'ws' || kind === 'wss') {
+          const ws = new WebSocket(url(kind), 'mqtt', { ca: pki.pem.caCert });
+          ws.on('open', () => {
+            ws.send(header);
+            // Then the body in small messages, each well under the WebSocket message limit.
+            const more = () => ws.readyState === WebSocket.OPEN && (ws.send(body, () => (sent += body.length)), setTimeout(more, 5));
+            more();
+          });
+          ws.on('close', () => resolve(sent));
+          ws.on('error', reject);
+          return;
+        }
+        const socket = kind === 'mqtt' ? connectTcp(Number(port), hostname) : connectTls({ host: hostname, port: Number(port), ca: pki.pem.caCert, servername: 'localhost' });
+        socket.once(kind === 'mqtt' ? 'connect' : 'secureConnect', () => {
+          socket.write(header);
+          const more = () => !socket.destroyed && (socket.write(body, () => (sent += body.length)), setTimeout(more, 5));
+          more();
+        });
+        socket.on('close', () => resolve(sent));
+        socket.on('error', () => {});
+      });
+      expect(closed, kind).toBeLessThan(20 * body.length);
+    }
+    expect(refusals.filter((r) => r === 'packet-too-large')).toHaveLength(4);
+    // A packet just under the limit still reaches the node (the pipeline refuses an oversized
+    // batch itself, as too-large against its device).
+    for (const kind of ['mqtt', 'ws'] as const) {
+      const c = await connect(url(kind), `secret-${A}`);
+      clients.push(c);
+      const payload = Buffer.alloc(MAX_MQTT_PACKET_BYTES - 1_024, kind);
+      await c.publishAsync(batchTopic(A), payload, { qos: 1 });
+      await expect.poll(() => got.some((g) => g.length === payload.length && g.startsWith(kind))).toBe(true);
+      await c.endAsync(true);
+    }
+    await expect.poll(() => b.aedes.connectedClients).toBe(0);
+  }); // prettier-ignore
 
   it('evicts a device at once on every listener and refuses it afterwards', async () => {
     const { b, url } = await start();

@@ -9,9 +9,9 @@ import {
 } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { MAX_BATCH_BYTES } from '@enginechain/shared';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { BrokerError } from './errors.js';
+import { MAX_MQTT_PACKET_BYTES } from './packet-size-limit.js';
 
 /**
  * How devices reach the embedded broker: MQTT over TCP or TLS, or MQTT over WebSocket (plain
@@ -104,8 +104,8 @@ export async function startListener(
     });
     wss = new WebSocketServer({
       server: http,
-      // One WebSocket message carries whole MQTT packets; a batch is at most MAX_BATCH_BYTES.
-      maxPayload: MAX_BATCH_BYTES + 64 * 1024,
+      // A WebSocket message carries whole MQTT packets, each at most MAX_MQTT_PACKET_BYTES.
+      maxPayload: MAX_MQTT_PACKET_BYTES,
       // The MQTT spec names the subprotocol "mqtt" (3.1.1, 5) or "mqttv3.1".
       handleProtocols: (offered) =>
         offered.has('mqtt') ? 'mqtt' : offered.has('mqttv3.1') ? 'mqttv3.1' : false,

@@ -24,13 +24,15 @@ export type MqttAuthRefusalCode = keyof typeof MQTT_AUTH_REFUSAL_CODES;
 /**
  * What the broker refused: a CONNECT (`bad-credentials`, the code says why), a PUBLISH or
  * SUBSCRIBE outside the ACL, a TLS handshake (no or an untrusted client certificate, no
- * shared protocol). Counted in `enginechain_ingest_rejections_total{reason}`.
+ * shared protocol), a connection declaring a packet over MAX_MQTT_PACKET_BYTES. Counted in
+ * `enginechain_ingest_rejections_total{reason}`.
  */
 export const BROKER_REFUSALS = [
   'bad-credentials',
   'publish-denied',
   'subscribe-denied',
   'tls-refused',
+  'packet-too-large',
 ] as const;
 
 export type BrokerRefusal = (typeof BROKER_REFUSALS)[number];
