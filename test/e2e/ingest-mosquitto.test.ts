@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { IngestNode } from '@enginechain/ingest';
@@ -214,5 +215,21 @@ describe('ingest node on an external mosquitto broker', () => {
     expect((await node.store.getDevice(key.deviceId))?.nextSeq).toBe(3);
 
     await client.endAsync();
+
+    // A CONNECT whose header declares about 100 MB: mosquitto closes the connection on the
+    // header (max_packet_size) instead of reading the body.
+    const sentBeforeClose = await new Promise<number>((resolve) => {
+      const socket = connectTls({ host: '127.0.0.1', port: devicePort, ca: made.pem.caCert, cert: made.pem.clientCert, key: made.pem.clientKey, servername: 'localhost' });
+      const body = new Uint8Array(64 * 1024).fill(0x61);
+      let sent = 0;
+      socket.once('secureConnect', () => {
+        socket.write(Uint8Array.from([0x10, 0x80, 0xad, 0xe2, 0x2f]));
+        const more = () => !socket.destroyed && (socket.write(body, () => (sent += body.length)), setTimeout(more, 5));
+        more();
+      });
+      socket.on('close', () => resolve(sent));
+      socket.on('error', () => {});
+    });
+    expect(sentBeforeClose).toBeLessThan(20 * 64 * 1024);
   }, 60_000); // prettier-ignore
 });
