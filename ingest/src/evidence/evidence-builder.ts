@@ -17,6 +17,8 @@ export const EVIDENCE_REQUEST_ERROR_CODES = {
   'several-devices': 'The range spans batches of more than one device; ask for a narrower one',
   'unknown-device': 'The batches name a device that is not registered',
   'bad-range': 'from is after to',
+  'range-too-large':
+    'The range holds more batches or bytes than an evidence file takes; ask for a narrower one',
 } as const;
 
 export type EvidenceRequestErrorCode = keyof typeof EVIDENCE_REQUEST_ERROR_CODES;
@@ -40,6 +42,15 @@ const EVENT_BEFORE_MS = 20_000;
 const EVENT_AFTER_MS = 10_000;
 
 /**
+ * An evidence file is read whole, by `enginechain verify` and by the dashboard in a browser,
+ * and built whole: what one holds is bounded so that a request for a year cannot exhaust the
+ * memory of the node or of whoever verifies it. In 10 s batches at about 6 bytes a sample
+ * (docs/benchmarks.md), 64 MiB is a day and a half of 8 signals at 10 Hz, or 3 h of 100.
+ */
+export const MAX_EVIDENCE_BATCHES = 50_000;
+export const MAX_EVIDENCE_BATCH_BYTES = 64 * 1024 * 1024;
+
+/**
  * Builds the evidence file for a VIN and an event or time range (docs/evidence.md): the
  * original signed batches, the device registration and the key rotations they span, an inclusion proof for each against the
  * latest checkpoint, the first checkpoint that held them and the consistency proof between
@@ -51,8 +62,22 @@ export async function buildEvidence(args: {
   signer: Ed25519NoteSigner;
   request: EvidenceRequest;
   now?: number;
+  /** What one file may hold (default MAX_EVIDENCE_BATCHES and MAX_EVIDENCE_BATCH_BYTES). */
+  limits?: { readonly batches: number; readonly bytes: number };
 }): Promise<Uint8Array> {
   const { store, sidechain, request } = args;
+  /** Checks the range's weight from sizes alone, then reads its batches. */
+  const limits = args.limits ?? { batches: MAX_EVIDENCE_BATCHES, bytes: MAX_EVIDENCE_BATCH_BYTES };
+  const batchesIn = async (from: number, to: number, label: string) => {
+    const size = await store.batchRangeSize(request.vin, from, to);
+    if (size.batches > limits.batches || size.bytes > limits.bytes) {
+      throw new EvidenceRequestError(
+        'range-too-large',
+        `${label} holds ${size.batches} batches of ${size.bytes} bytes; an evidence file takes at most ${limits.batches} batches and ${limits.bytes} bytes: ask for a narrower range`,
+      );
+    }
+    return store.batchesByVin(request.vin, from, to);
+  };
   let rows: StoredBatchRow[];
   let label: string;
   if ('eventId' in request) {
@@ -63,19 +88,15 @@ export async function buildEvidence(args: {
         `no event ${request.eventId} for VIN ${request.vin}`,
       );
     }
-    rows = (
-      await store.batchesByVin(
-        request.vin,
-        event.start - EVENT_BEFORE_MS,
-        event.end + EVENT_AFTER_MS,
-      )
-    ).filter((r) => r.deviceId === event.deviceId);
     label = `event ${request.eventId} (${event.type})`;
+    rows = (
+      await batchesIn(event.start - EVENT_BEFORE_MS, event.end + EVENT_AFTER_MS, label)
+    ).filter((r) => r.deviceId === event.deviceId);
   } else {
     if (!(request.from <= request.to))
       throw new EvidenceRequestError('bad-range', 'from must not be after to');
-    rows = await store.batchesByVin(request.vin, request.from, request.to);
     label = `${new Date(request.from).toISOString()}/${new Date(request.to).toISOString()}`;
+    rows = await batchesIn(request.from, request.to, label);
   }
   if (rows.length === 0)
     throw new EvidenceRequestError(

@@ -132,6 +132,22 @@ describe('evidence: build on the node, verify offline', () => {
     await store.close();
   }); // prettier-ignore
 
+  it('refuses a range that holds more than one file takes, from sizes alone, and builds one at the limit', async () => {
+    const { store, sidechain, keys } = await nodeWithTrace(3);
+    const all = await store.batchesByVin(VIN, T0, T0 + 10_000);
+    const bytes = all.reduce((n, b) => n + b.bytes.length, 0);
+    const build = (limits: { batches: number; bytes: number }, request: Parameters<typeof buildEvidence>[0]['request'] = { vin: VIN, from: T0, to: T0 + 10_000 }) =>
+      buildEvidence({ store, sidechain, signer: keys.checkpointSigner, request, limits });
+    await expect(build({ batches: 2, bytes })).rejects.toMatchObject({ code: 'range-too-large', message: expect.stringMatching(/holds 3 batches of \d+ bytes; an evidence file takes at most 2 batches/) });
+    await expect(build({ batches: 3, bytes: bytes - 1 })).rejects.toMatchObject({ code: 'range-too-large' });
+    // An event's window is weighed the same way.
+    const crash = (await store.eventsByVin(VIN)).find((e) => e.type === 'crash')!;
+    await expect(build({ batches: 1, bytes }, { vin: VIN, eventId: crash.id })).rejects.toMatchObject({ code: 'range-too-large' });
+    const file = await build({ batches: 3, bytes });
+    expect(verifyEvidence(file, { trustedKeys: [keys.checkpointVerifierKey] }).batches).toHaveLength(3);
+    await store.close();
+  }); // prettier-ignore
+
   it('says clearly when there is nothing to prove', async () => {
     const { store, sidechain, keys } = await nodeWithTrace(1);
     await expect(buildEvidence({ store, sidechain, signer: keys.checkpointSigner, request: { vin: VIN, eventId: 999 } })).rejects.toBeInstanceOf(EvidenceRequestError);

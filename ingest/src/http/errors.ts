@@ -30,6 +30,10 @@ export const HTTP_ERRORS = {
   },
   'rate-limited': { status: 429, message: 'Too many requests' },
   'not-found': { status: 404, message: 'Not found' },
+  'evidence-too-large': {
+    status: 422,
+    message: 'The evidence asked for holds more than one file takes (evidence range-too-large)',
+  },
   unauthenticated: { status: 401, message: 'Log in or send an API token' },
   'bad-credentials': { status: 401, message: 'Unknown user or wrong password' },
   forbidden: { status: 403, message: 'Not allowed for this user' },

@@ -536,7 +536,11 @@ export const vehicleRoutes = fp(
         try {
           bytes = await data.evidence(vin, id);
         } catch (err) {
-          if (err instanceof EvidenceRequestError) throw new HttpError('not-found', err.message);
+          if (err instanceof EvidenceRequestError)
+            throw new HttpError(
+              err.code === 'range-too-large' ? 'evidence-too-large' : 'not-found',
+              err.message,
+            );
           throw err;
         }
         reply

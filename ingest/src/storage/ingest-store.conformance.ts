@@ -297,6 +297,9 @@ export function ingestStoreConformance(backend: string, open: () => Promise<Inge
       expect(await s.batchLeaves(VIN, 0, 1e12)).toEqual([0, 1, 2].map((seq) => ({ deviceId: DEVICE, seq, leafIndex: seq + 1, startTime: batch(seq).startTime, endTime: batch(seq).endTime, kind: batch(seq).kind })));
       expect(await s.vehicleStats(VIN)).toEqual({ batches: 3, firstTime: 0, lastTime: 20_001 });
       expect(await s.batchesByVin(OTHER_VIN, 0, 1e12)).toEqual([]);
+      expect(await s.batchRangeSize(VIN, 9_000, 10_500)).toEqual({ batches: 1, bytes: batch(1).bytes.length });
+      expect(await s.batchRangeSize(VIN, 0, 1e12)).toEqual({ batches: 3, bytes: [0, 1, 2].reduce((n, seq) => n + batch(seq).bytes.length, 0) });
+      expect(await s.batchRangeSize(OTHER_VIN, 0, 1e12)).toEqual({ batches: 0, bytes: 0 });
     }); // prettier-ignore
 
     it('reads a vehicle’s samples a run of batches at a time, batches in start order', async () => {

@@ -239,6 +239,13 @@ export interface BatchLeaf {
   readonly kind: string;
 }
 
+/** How much a VIN's batches in a time range weigh, before anything is read of them. */
+export interface BatchRangeSize {
+  readonly batches: number;
+  /** The batches' stored bytes (their evidence), summed. */
+  readonly bytes: number;
+}
+
 export interface VehicleStats {
   readonly batches: number;
   readonly firstTime: number | null;
@@ -355,6 +362,8 @@ export interface IngestStore {
 
   // Queries
   batchesByVin(vin: string, from: number, to: number): Promise<StoredBatchRow[]>;
+  /** The count and bytes of what `batchesByVin` would return, from sizes alone. */
+  batchRangeSize(vin: string, from: number, to: number): Promise<BatchRangeSize>;
   eventById(id: number): Promise<StoredEvent | undefined>;
   eventsByVin(vin: string): Promise<StoredEvent[]>;
   /** Samples in time order (equal times in batch and column order). */

@@ -31,6 +31,7 @@ import type {
   StoredSample,
   VehicleChanges,
   VehicleStats,
+  BatchRangeSize,
 } from './ingest-store.js';
 import { PostgresAccessStore } from './postgres-access-store.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
@@ -532,6 +533,14 @@ export class PostgresIngestStore implements IngestStore {
       await query(this.pool, `SELECT * FROM batches WHERE ${MEETS_RANGE} ORDER BY device_id, seq`, [vin, from, to])
     ).rows; // prettier-ignore
     return rows.map(toBatch);
+  }
+
+  async batchRangeSize(vin: string, from: number, to: number): Promise<BatchRangeSize> {
+    // octet_length of a TOASTed value comes from its pointer: the bytes are not fetched.
+    const r = (
+      await query(this.pool, `SELECT COUNT(*) AS n, COALESCE(SUM(octet_length(bytes)), 0) AS bytes FROM batches WHERE ${MEETS_RANGE}`, [vin, from, to])
+    ).rows[0] as Row; // prettier-ignore
+    return { batches: Number(r.n), bytes: Number(r.bytes) };
   }
 
   async eventById(id: number): Promise<StoredEvent | undefined> {

@@ -46,6 +46,7 @@ import type {
   StoredSample,
   VehicleChanges,
   VehicleStats,
+  BatchRangeSize,
 } from './ingest-store.js';
 
 /**
@@ -513,6 +514,14 @@ export class SqliteIngestStore implements IngestStore {
       to,
     }) as Row[];
     return rows.map(toBatch);
+  }
+
+  async batchRangeSize(vin: string, from: number, to: number): Promise<BatchRangeSize> {
+    // length() of a BLOB comes from the record header: the bytes themselves are not read.
+    const r = this.st(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(length(bytes)), 0) AS bytes FROM batches WHERE ${MEETS_RANGE}`,
+    ).get({ vin, from, to }) as Row;
+    return { batches: Number(r.n), bytes: Number(r.bytes) };
   }
 
   async eventById(id: number): Promise<StoredEvent | undefined> {
