@@ -1,5 +1,6 @@
 import {
   EVIDENCE_VERSION,
+  MAX_EVIDENCE_BYTES,
   signEvidence,
   type Ed25519NoteSigner,
   type EvidenceItem,
@@ -18,7 +19,7 @@ export const EVIDENCE_REQUEST_ERROR_CODES = {
   'unknown-device': 'The batches name a device that is not registered',
   'bad-range': 'from is after to',
   'range-too-large':
-    'The range holds more batches or bytes than an evidence file takes; ask for a narrower one',
+    'The range holds more than an evidence file takes (batches, or bytes with its proofs); ask for a narrower one',
 } as const;
 
 export type EvidenceRequestErrorCode = keyof typeof EVIDENCE_REQUEST_ERROR_CODES;
@@ -42,13 +43,12 @@ const EVENT_BEFORE_MS = 20_000;
 const EVENT_AFTER_MS = 10_000;
 
 /**
- * An evidence file is read whole, by `enginechain verify` and by the dashboard in a browser,
- * and built whole: what one holds is bounded so that a request for a year cannot exhaust the
- * memory of the node or of whoever verifies it. In 10 s batches at about 6 bytes a sample
- * (docs/benchmarks.md), 64 MiB is a day and a half of 8 signals at 10 Hz, or 3 h of 100.
+ * An evidence file is built whole and read whole, by `enginechain verify` and by the dashboard
+ * in a browser, which refuse one over MAX_EVIDENCE_BYTES: what a file may hold is bounded so a
+ * request for a year fails with a clear error instead of exhausting the memory of the node or
+ * producing a file no verifier takes. The count bounds the proofs to compute.
  */
 export const MAX_EVIDENCE_BATCHES = 50_000;
-export const MAX_EVIDENCE_BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Builds the evidence file for a VIN and an event or time range (docs/evidence.md): the
@@ -62,20 +62,22 @@ export async function buildEvidence(args: {
   signer: Ed25519NoteSigner;
   request: EvidenceRequest;
   now?: number;
-  /** What one file may hold (default MAX_EVIDENCE_BATCHES and MAX_EVIDENCE_BATCH_BYTES). */
+  /** What one file may hold: batches, and bytes of the whole file (default MAX_EVIDENCE_*). */
   limits?: { readonly batches: number; readonly bytes: number };
 }): Promise<Uint8Array> {
   const { store, sidechain, request } = args;
   /** Checks the range's weight from sizes alone, then reads its batches. */
-  const limits = args.limits ?? { batches: MAX_EVIDENCE_BATCHES, bytes: MAX_EVIDENCE_BATCH_BYTES };
+  const limits = args.limits ?? { batches: MAX_EVIDENCE_BATCHES, bytes: MAX_EVIDENCE_BYTES };
+  const tooLarge = (what: string) =>
+    new EvidenceRequestError(
+      'range-too-large',
+      `${what}; an evidence file takes at most ${limits.batches} batches and ${limits.bytes} bytes: ask for a narrower range`,
+    );
+  /** Refuses from sizes alone what cannot fit (the batches' bytes go in whole), then reads. */
   const batchesIn = async (from: number, to: number, label: string) => {
     const size = await store.batchRangeSize(request.vin, from, to);
-    if (size.batches > limits.batches || size.bytes > limits.bytes) {
-      throw new EvidenceRequestError(
-        'range-too-large',
-        `${label} holds ${size.batches} batches of ${size.bytes} bytes; an evidence file takes at most ${limits.batches} batches and ${limits.bytes} bytes: ask for a narrower range`,
-      );
-    }
+    if (size.batches > limits.batches || size.bytes > limits.bytes)
+      throw tooLarge(`${label} holds ${size.batches} batches of ${size.bytes} bytes`);
     return store.batchesByVin(request.vin, from, to);
   };
   let rows: StoredBatchRow[];
@@ -151,7 +153,7 @@ export async function buildEvidence(args: {
   const registration = await itemFor(device.registrationLeaf);
   const batches = await Promise.all(rows.map((r) => itemFor(r.leafIndex, r.bytes)));
   const rotationItems = await Promise.all(rotations.map((k) => itemFor(k.leafIndex)));
-  return signEvidence(
+  const file = signEvidence(
     {
       version: EVIDENCE_VERSION,
       origin: sidechain.origin,
@@ -180,4 +182,8 @@ export async function buildEvidence(args: {
     },
     args.signer,
   );
+  // The proofs and entries come on top of the batches: the file itself is what must fit.
+  if (file.length > limits.bytes)
+    throw tooLarge(`${label} makes a file of ${file.length} bytes with its proofs`);
+  return file;
 }

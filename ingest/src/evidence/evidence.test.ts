@@ -132,18 +132,22 @@ describe('evidence: build on the node, verify offline', () => {
     await store.close();
   }); // prettier-ignore
 
-  it('refuses a range that holds more than one file takes, from sizes alone, and builds one at the limit', async () => {
+  it('refuses a range that holds more than one file takes, and builds one at the limit', async () => {
     const { store, sidechain, keys } = await nodeWithTrace(3);
-    const all = await store.batchesByVin(VIN, T0, T0 + 10_000);
-    const bytes = all.reduce((n, b) => n + b.bytes.length, 0);
+    const batchBytes = (await store.batchesByVin(VIN, T0, T0 + 10_000)).reduce((n, b) => n + b.bytes.length, 0);
     const build = (limits: { batches: number; bytes: number }, request: Parameters<typeof buildEvidence>[0]['request'] = { vin: VIN, from: T0, to: T0 + 10_000 }) =>
-      buildEvidence({ store, sidechain, signer: keys.checkpointSigner, request, limits });
-    await expect(build({ batches: 2, bytes })).rejects.toMatchObject({ code: 'range-too-large', message: expect.stringMatching(/holds 3 batches of \d+ bytes; an evidence file takes at most 2 batches/) });
-    await expect(build({ batches: 3, bytes: bytes - 1 })).rejects.toMatchObject({ code: 'range-too-large' });
+      buildEvidence({ store, sidechain, signer: keys.checkpointSigner, request, limits, now: T0 });
+    const fileBytes = (await build({ batches: 3, bytes: 1e9 })).length;
+    expect(fileBytes).toBeGreaterThan(batchBytes);
+    // Too many batches, or batch bytes that alone exceed the limit: refused from sizes alone.
+    await expect(build({ batches: 2, bytes: 1e9 })).rejects.toMatchObject({ code: 'range-too-large', message: expect.stringMatching(/holds 3 batches of \d+ bytes; an evidence file takes at most 2 batches/) });
+    await expect(build({ batches: 3, bytes: batchBytes - 1 })).rejects.toMatchObject({ code: 'range-too-large', message: expect.stringMatching(/holds 3 batches/) });
+    // The batches fit but not with their proofs: refused on the file itself.
+    await expect(build({ batches: 3, bytes: fileBytes - 1 })).rejects.toMatchObject({ code: 'range-too-large', message: expect.stringMatching(new RegExp(`makes a file of ${fileBytes} bytes`)) });
     // An event's window is weighed the same way.
     const crash = (await store.eventsByVin(VIN)).find((e) => e.type === 'crash')!;
-    await expect(build({ batches: 1, bytes }, { vin: VIN, eventId: crash.id })).rejects.toMatchObject({ code: 'range-too-large' });
-    const file = await build({ batches: 3, bytes });
+    await expect(build({ batches: 1, bytes: 1e9 }, { vin: VIN, eventId: crash.id })).rejects.toMatchObject({ code: 'range-too-large' });
+    const file = await build({ batches: 3, bytes: fileBytes });
     expect(verifyEvidence(file, { trustedKeys: [keys.checkpointVerifierKey] }).batches).toHaveLength(3);
     await store.close();
   }); // prettier-ignore
