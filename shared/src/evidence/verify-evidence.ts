@@ -370,7 +370,9 @@ export function verifyEvidence(
     if (bySeq.has(p.seq)) fail('bad-batch', `seq ${p.seq} appears twice`);
     bySeq.set(p.seq, { hash, prev: p.prev, dropped: p.dropped.map((d) => d.seq) });
     const s = samplesFromColumns(p.signals, p.start);
-    samples.push(...s);
+    // A loop, not push(...s): a 256 KiB batch can hold some 65,000 samples, a spread that size
+    // is one call frame of as many arguments.
+    for (const sample of s) samples.push(sample);
     events.push(
       ...p.events.map((e) => ({ type: e.type, start: e.start, end: e.end, data: e.data })),
     );
