@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
 import { limitMqttPackets, MAX_MQTT_PACKET_BYTES } from './packet-size-limit.js';
@@ -174,8 +175,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     stream: Parameters<Aedes['handle']>[0],
     request?: Parameters<Aedes['handle']>[1],
   ) => {
+    // The peer's address goes into the refusal: it is what a firewall rule would name.
+    const from = request?.socket.remoteAddress ?? (stream as Partial<Socket>).remoteAddress;
     const limited = limitMqttPackets(stream, MAX_MQTT_PACKET_BYTES, (reason) =>
-      refuse('packet-too-large', { clientId: '', reason }),
+      refuse('packet-too-large', { clientId: '', reason: `${reason}, from ${from ?? 'unknown'}` }),
     );
     void aedes.handle(limited, request);
   };

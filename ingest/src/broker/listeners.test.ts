@@ -54,11 +54,13 @@ describe('broker listeners: mqtt, mqtts, ws, wss on one aedes', () => {
   let broker: EmbeddedBroker | undefined;
   const clients: MqttClient[] = [];
   const refusals: BrokerRefusal[] = [];
+  const reasons: string[] = [];
   afterEach(async () => {
     for (const c of clients.splice(0)) await c.endAsync(true);
     await broker?.close();
     broker = undefined;
     refusals.length = 0;
+    reasons.length = 0;
   });
 
   async function start(clientCa = false) {
@@ -76,7 +78,10 @@ describe('broker listeners: mqtt, mqtts, ws, wss on one aedes', () => {
         { kind: 'wss', host: '127.0.0.1', port: 0, tls },
       ],
       authenticator,
-      onRefusal: (kind) => refusals.push(kind),
+      onRefusal: (kind, detail) => {
+        refusals.push(kind);
+        reasons.push(detail.reason);
+      },
     });
     const got: string[] = [];
     const b = broker;
@@ -174,6 +179,7 @@ describe('broker listeners: mqtt, mqtts, ws, wss on one aedes', () => {
       expect(closed, kind).toBeLessThan(20 * body.length);
     }
     expect(refusals.filter((r) => r === 'packet-too-large')).toHaveLength(4);
+    expect(reasons.filter((r) => r.startsWith('packet of'))).toEqual(Array(4).fill('packet of 100177541 bytes declared, over the 327680-byte limit, from 127.0.0.1'));
     // A packet just under the limit still reaches the node (the pipeline refuses an oversized
     // batch itself, as too-large against its device).
     for (const kind of ['mqtt', 'ws'] as const) {
