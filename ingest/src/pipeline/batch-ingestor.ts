@@ -8,6 +8,7 @@ import {
 } from '../storage/ingest-store.js';
 import { BatchGroupWriter, type BatchGroupWriterOptions } from './batch-group-writer.js';
 import type { IngestRejectionCode } from './rejections.js';
+import { Fifo } from './fifo.js';
 import type { VerifierPool, VerifyResult } from './verifier-pool.js';
 import { toAcceptedBatch, toVerifiedBatch, type VerifiedBatch } from './verified-batch.js';
 
@@ -112,14 +113,8 @@ interface Arrival {
  * holds is heap the garbage collector copies and marks.
  */
 interface ArrivalQueue {
-  /**
-   * Slots before `head` are emptied as their batches are sequenced: a sequenced arrival holds
-   * its verified batch, which would otherwise live until the queue is next compacted (up to
-   * 1,024 per device) and be promoted to the old generation, costing a copy each time.
-   */
-  readonly arrivals: (Arrival | undefined)[];
-  /** Index in `arrivals` of the first not yet sequenced. */
-  head: number;
+  /** Not yet sequenced, oldest first (a sequenced arrival holds its verified batch). */
+  readonly arrivals: Fifo<Arrival>;
   /** One of the device's batches is being sequenced (`sequence` may wait on the store). */
   sequencing: boolean;
 }
@@ -185,7 +180,7 @@ export class BatchIngestor {
     const receivedAt = this.o.now();
     let queue = this.arrivals.get(topicDeviceId);
     if (!queue) {
-      queue = { arrivals: [], head: 0, sequencing: false };
+      queue = { arrivals: new Fifo(), sequencing: false };
       this.arrivals.set(topicDeviceId, queue);
     }
     const q = queue;
@@ -210,11 +205,10 @@ export class BatchIngestor {
    * each after every earlier one of the device was sequenced (or failed).
    */
   private sequenceArrivals(deviceId: string, q: ArrivalQueue): void {
-    while (!q.sequencing && q.head < q.arrivals.length) {
-      const arrival = q.arrivals[q.head]!;
+    for (let arrival = q.arrivals.peek(); !q.sequencing && arrival; arrival = q.arrivals.peek()) {
       const checked = arrival.checked;
       if (!checked) break;
-      q.arrivals[q.head++] = undefined;
+      q.arrivals.shift();
       if (!checked.ok) {
         arrival.reject(checked.error);
         continue;
@@ -238,14 +232,8 @@ export class BatchIngestor {
         },
       );
     }
-    if (q.head === q.arrivals.length) {
-      q.arrivals.length = 0;
-      q.head = 0;
-      if (!q.sequencing && this.arrivals.get(deviceId) === q) this.arrivals.delete(deviceId);
-    } else if (q.head >= 1024) {
-      q.arrivals.splice(0, q.head);
-      q.head = 0;
-    }
+    if (q.arrivals.size === 0 && !q.sequencing && this.arrivals.get(deviceId) === q)
+      this.arrivals.delete(deviceId);
   }
 
   /** Commits what waits for a group now; resolves when every batch handed over is stored. */

@@ -1,3 +1,5 @@
+import { Fifo } from './fifo.js';
+
 /**
  * How much the node holds between receiving batches and settling them (verify, sequence,
  * commit), at most: a number of batches and a number of bytes, whichever is reached first. The
@@ -15,9 +17,7 @@
 export class PipelineAdmission {
   private admitted = 0;
   private admittedBytes = 0;
-  /** Slots before `queueHead` are emptied as they are admitted. */
-  private readonly queue: (Waiting | undefined)[] = [];
-  private queueHead = 0;
+  private readonly queue = new Fifo<Waiting>();
 
   /**
    * `limit`: batches at most; `byteLimit`: their bytes at most. A batch larger than
@@ -45,7 +45,7 @@ export class PipelineAdmission {
 
   /** Batches waiting to be admitted. */
   get waiting(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.size;
   }
 
   /**
@@ -72,19 +72,10 @@ export class PipelineAdmission {
       throw new Error(`release of ${bytes} bytes, more than the ${this.admittedBytes} admitted`);
     this.admitted--;
     this.admittedBytes -= bytes;
-    while (this.waiting > 0) {
-      const next = this.queue[this.queueHead] as Waiting;
-      if (!this.fits(next.bytes)) break;
-      this.queue[this.queueHead++] = undefined;
+    for (let next = this.queue.peek(); next && this.fits(next.bytes); next = this.queue.peek()) {
+      this.queue.shift();
       this.take(next.bytes);
       next.resolve();
-    }
-    if (this.waiting === 0) {
-      this.queue.length = 0;
-      this.queueHead = 0;
-    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue.splice(0, this.queueHead);
-      this.queueHead = 0;
     }
   }
 

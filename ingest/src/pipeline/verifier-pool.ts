@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { Fifo } from './fifo.js';
 import {
   unpackVerifiedBatch,
   type VerifiedBatch,
@@ -81,13 +82,8 @@ export class VerifierPool {
   private readonly workers: Worker[] = [];
   /** Requests sent to each worker and not yet answered. */
   private readonly inFlight: number[] = [];
-  /**
-   * Sent slots are emptied at once: a request holds the batch's bytes, which would otherwise
-   * live until the queue drains and be promoted to the old generation on the way.
-   */
-  private queue: (Queued | undefined)[] = [];
-  /** Where the unsent part of `queue` starts (taken from the front without shifting). */
-  private queueHead = 0;
+  /** Requests not yet sent (each holds its batch's bytes). */
+  private readonly queue = new Fifo<Queued>();
   private sendScheduled = false;
   /** Callers pass the same key bytes for a device each time (cached device records). */
   private readonly keyStrings = new WeakMap<Uint8Array, string>();
@@ -170,15 +166,17 @@ export class VerifierPool {
     this.sendScheduled = false;
     this.workers.forEach((worker, slot) => {
       const room = MAX_IN_FLIGHT_PER_WORKER - (this.inFlight[slot] as number);
-      const from = this.queueHead;
-      const to = Math.min(this.queue.length, from + room);
-      if (to <= from) return;
-      this.queueHead = to;
-      this.inFlight[slot] = (this.inFlight[slot] as number) + (to - from);
+      const n = Math.min(this.queue.size, room);
+      if (n <= 0) return;
+      this.inFlight[slot] = (this.inFlight[slot] as number) + n;
+      const taken = new Array<Queued>(n);
       let size = 0;
-      for (let i = from; i < to; i++) size += (this.queue[i] as Queued).bytes.byteLength;
+      for (let i = 0; i < n; i++) {
+        const q = this.queue.shift() as Queued;
+        taken[i] = q;
+        size += q.bytes.byteLength;
+      }
       const bytes = new Uint8Array(size);
-      const n = to - from;
       const ids = new Array<number>(n);
       const publicKeys = new Array<string>(n);
       const deviceIds = new Array<string>(n);
@@ -186,8 +184,7 @@ export class VerifierPool {
       const lengths = new Array<number>(n);
       let at = 0;
       for (let i = 0; i < n; i++) {
-        const q = this.queue[from + i] as Queued;
-        this.queue[from + i] = undefined;
+        const q = taken[i] as Queued;
         ids[i] = q.id;
         publicKeys[i] = q.publicKey;
         deviceIds[i] = q.deviceId;
@@ -199,18 +196,11 @@ export class VerifierPool {
       const request: VerifyRequests = { ids, publicKeys, deviceIds, receivedAts, lengths, bytes };
       worker.postMessage(request, [bytes.buffer]);
     });
-    if (this.queueHead === this.queue.length) {
-      this.queue = [];
-      this.queueHead = 0;
-    } else if (this.queueHead > 4096) {
-      this.queue = this.queue.slice(this.queueHead);
-      this.queueHead = 0;
-    }
   };
 
   private settle(slot: number, res: VerifyResponses): void {
     this.inFlight[slot] = Math.max(0, (this.inFlight[slot] as number) - res.results.length);
-    if (this.queueHead < this.queue.length) this.scheduleSend();
+    if (this.queue.size > 0) this.scheduleSend();
     for (const r of res.results) {
       const resolve = this.pending.get(r.id);
       this.pending.delete(r.id);
@@ -230,8 +220,7 @@ export class VerifierPool {
   }
 
   private failAll(err: unknown): void {
-    this.queue = [];
-    this.queueHead = 0;
+    this.queue.clear();
     for (const [id, resolve] of this.pending) {
       resolve({ ok: false, code: 'bad-input', message: `verifier worker failed: ${String(err)}` });
       this.pending.delete(id);
