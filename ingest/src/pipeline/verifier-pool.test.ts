@@ -4,11 +4,13 @@ import {
   batchHash,
   buildBatchPayload,
   generateDeviceKey,
+  decodeBatch,
   signBatch,
   ZERO_HASH,
   type DeviceKey,
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toVerifiedBatch } from './verified-batch.js';
 import { VerifierPool, type VerifyResult } from './verifier-pool.js';
 
 const VIN = '1HGCM82633A004352';
@@ -64,6 +66,36 @@ describe('VerifierPool', () => {
       }
     });
   });
+
+  it('hands back every field of a verified batch as this thread would compute it', async () => {
+    // Batches with and without events, declared drops and a VIN, interleaved, so the answers'
+    // columns and their sparse extras must stay aligned.
+    const key = generateDeviceKey();
+    const inputs = Array.from({ length: 40 }, (_, seq) => ({
+      deviceId: key.deviceId,
+      vin: seq % 3 === 0 ? null : VIN,
+      kind: seq % 5 === 0 ? ('event' as const) : ('routine' as const),
+      seq,
+      prev: ZERO_HASH,
+      clock: { source: 'gnss' as const, jumps: [] },
+      samples: [{ name: 'Vehicle.Speed', unit: 'km/h', time: T0 + seq * 1_000 + seq, value: seq }],
+      events:
+        seq % 5 === 0
+          ? [{ type: 'harsh-braking', priority: 'high' as const, start: T0 + seq * 1_000, end: T0 + seq * 1_000 + 700, data: { peak: seq } }]
+          : [],
+      dropped: seq % 7 === 6 ? [{ seq: seq - 1, hash: new Uint8Array(32).fill(seq), samples: 10, start: T0, end: T0 + 900 }] : [],
+    })); // prettier-ignore
+    const all = inputs.map((input) => signBatch(buildBatchPayload(input), key));
+    const results = await Promise.all(all.map((bytes, i) => pool.verify(bytes, key.publicKey, T0 + i, key.deviceId)));
+    results.forEach((r, i) => {
+      const bytes = all[i] as Uint8Array;
+      const decoded = decodeBatch(bytes);
+      if (!r.ok || !decoded.ok) throw new Error(`batch ${i} did not verify`);
+      expect({ ...r.batch }).toEqual({ ...toVerifiedBatch(decoded.value.payload, bytes, T0 + i) });
+    });
+    expect(results.filter((r) => r.ok && r.batch.events.length > 0)).toHaveLength(8);
+    expect(results.filter((r) => r.ok && r.batch.declaredDrops.length > 0)).toHaveLength(5);
+  }); // prettier-ignore
 
   it('lets go of the bytes of requests it has sent while others still wait to be', async () => {
     // Under a sustained backlog the queue never empties: what was sent must not stay in it.

@@ -2,9 +2,11 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Fifo } from './fifo.js';
 import {
-  unpackVerifiedBatch,
+  answerCount,
+  decodeAnswers,
   type VerifiedBatch,
-  type VerifiedBatchBytes,
+  type VerifyAnswer,
+  type VerifyAnswers,
 } from './verified-batch.js';
 
 /**
@@ -26,25 +28,6 @@ export interface VerifyRequests {
   /** Byte length of each batch in `bytes`, in order. */
   readonly lengths: readonly number[];
   readonly bytes: Uint8Array;
-}
-
-/** A batch that verified, without its byte fields (packed in the message's `packed`). */
-export type VerifiedFields = Omit<VerifiedBatch, VerifiedBatchBytes>;
-
-/** Answers of one worker, several per message, byte fields packed in one buffer. */
-export interface VerifyResponses {
-  readonly results: readonly (
-    | {
-        readonly id: number;
-        readonly ok: true;
-        readonly batch: VerifiedFields;
-        /** Where the batch's byte fields lie in `packed` (packVerifiedBytes). */
-        readonly at: number;
-        readonly length: number;
-      }
-    | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string }
-  )[];
-  readonly packed: Uint8Array;
 }
 
 export type VerifyResult =
@@ -114,7 +97,7 @@ export class VerifierPool {
           { eval: true, execArgv: ['--conditions=source'] },
         )
       : new Worker(this.url);
-    worker.on('message', (res: VerifyResponses) => this.settle(slot, res));
+    worker.on('message', (res: VerifyAnswers) => this.settle(slot, res));
     worker.on('error', (err) => this.failAll(err));
     // A worker that died is replaced, so one poisoned input cannot stop verification.
     worker.on('exit', () => {
@@ -198,20 +181,17 @@ export class VerifierPool {
     });
   };
 
-  private settle(slot: number, res: VerifyResponses): void {
-    this.inFlight[slot] = Math.max(0, (this.inFlight[slot] as number) - res.results.length);
+  private settle(slot: number, res: VerifyAnswers): void {
+    this.inFlight[slot] = Math.max(0, (this.inFlight[slot] as number) - answerCount(res));
     if (this.queue.size > 0) this.scheduleSend();
-    for (const r of res.results) {
-      const resolve = this.pending.get(r.id);
-      this.pending.delete(r.id);
-      if (!resolve) continue;
-      if (r.ok) {
-        resolve({ ok: true, batch: unpackVerifiedBatch(r.batch, res.packed, r.at, r.length) });
-      } else {
-        resolve({ ok: false, code: r.code, message: r.message });
-      }
-    }
+    decodeAnswers(res, this.take);
   }
+
+  private readonly take = (answer: VerifyAnswer): void => {
+    const resolve = this.pending.get(answer.id);
+    this.pending.delete(answer.id);
+    resolve?.(answer);
+  };
 
   async close(): Promise<void> {
     this.closed = true;

@@ -7,13 +7,8 @@
 import { parentPort } from 'node:worker_threads';
 import { secp256k1PublicKeyObject, verifyBatch } from '@enginechain/shared';
 import type { KeyObject } from 'node:crypto';
-import {
-  packVerifiedBytes,
-  packedLength,
-  toVerifiedBatch,
-  type VerifiedBatch,
-} from './verified-batch.js';
-import type { VerifiedFields, VerifyRequests, VerifyResponses } from './verifier-pool.js';
+import { encodeAnswers, toVerifiedBatch, type VerifyAnswer } from './verified-batch.js';
+import type { VerifyRequests } from './verifier-pool.js';
 
 /** Answers go back in messages of at most this many: the first ones need not wait for all. */
 const ANSWERS_PER_MESSAGE = 32;
@@ -31,64 +26,30 @@ function keyFor(publicKey: string): KeyObject {
   return key;
 }
 
-type Result = VerifyResponses['results'][number];
-
-interface Done {
-  readonly result: Result;
-  /** The batch whose byte fields go into the message's packed buffer (when it verified). */
-  readonly verified?: VerifiedBatch;
-}
-
 function verifyOne(
   id: number,
   bytes: Uint8Array,
   publicKey: string,
   deviceId: string,
   receivedAt: number,
-): Done {
+): VerifyAnswer {
   try {
     const verdict = verifyBatch(bytes, keyFor(publicKey), deviceId);
     if (!verdict.ok)
-      return {
-        result: { id, ok: false, code: verdict.error.code, message: verdict.error.message },
-      };
-    const verified = toVerifiedBatch(verdict.value.payload, bytes, receivedAt);
-    const batch: VerifiedFields = {
-      deviceId: verified.deviceId,
-      seq: verified.seq,
-      vin: verified.vin,
-      kind: verified.kind,
-      start: verified.start,
-      end: verified.end,
-      receivedAt: verified.receivedAt,
-      sampleCount: verified.sampleCount,
-      events: verified.events,
-      declaredDrops: verified.declaredDrops,
-    };
-    return { result: { id, ok: true, batch, at: 0, length: packedLength(verified) }, verified };
+      return { id, ok: false, code: verdict.error.code, message: verdict.error.message };
+    return { id, ok: true, batch: toVerifiedBatch(verdict.value.payload, bytes, receivedAt) };
   } catch (err) {
-    return { result: { id, ok: false, code: 'bad-input', message: String(err) } };
+    return { id, ok: false, code: 'bad-input', message: String(err) };
   }
 }
 
-/** Sends answers with every batch's byte fields packed in one transferred buffer. */
-function answer(done: readonly Done[]): void {
-  let size = 0;
-  for (const d of done) if (d.verified) size += packedLength(d.verified);
-  const packed = new Uint8Array(size);
-  let at = 0;
-  const results = done.map(({ result, verified }) => {
-    if (!verified || !result.ok) return result;
-    packVerifiedBytes(verified, packed, at);
-    const placed = { ...result, at };
-    at += result.length;
-    return placed;
-  });
-  parentPort?.postMessage({ results, packed } satisfies VerifyResponses, [packed.buffer]);
+function answer(done: readonly VerifyAnswer[]): void {
+  const answers = encodeAnswers(done);
+  parentPort?.postMessage(answers, [answers.packed.buffer]);
 }
 
 parentPort?.on('message', (req: VerifyRequests) => {
-  let done: Done[] = [];
+  let done: VerifyAnswer[] = [];
   let at = 0;
   for (let i = 0; i < req.ids.length; i++) {
     const length = req.lengths[i] as number;
