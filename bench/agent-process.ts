@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadAgentConfig, provisionDevice } from '@enginechain/agent';
 import { encodeMessage, formatCandumpLine, parseDbc } from '@enginechain/firmware-bridge';
-import { agentUnitNodeOptions } from '@enginechain/hardware';
+import { kitUnitNodeOptions } from '@enginechain/hardware';
 import { IngestNode } from '@enginechain/ingest';
 
 const VIN = '1HGCM82633A004352';
@@ -127,7 +127,7 @@ export async function measureAgentProcess(
   warmUpS = 15,
 ): Promise<AgentProcessMeasure> {
   // BENCH_NODE_OPTIONS: try other flags against the same load (the report says which ran).
-  const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? agentUnitNodeOptions();
+  const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? kitUnitNodeOptions('enginechain-agent');
   const dir = mkdtempSync(join(tmpdir(), 'ec-bench-agent-proc-'));
   const node = await IngestNode.start({
     dataDir: join(dir, 'node'),

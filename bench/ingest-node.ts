@@ -2,7 +2,8 @@
  * Ingestion node: verified + stored + logged batches per second on this machine (verification
  * in worker threads, one per core; sequencing and SQLite on the main thread), where the CPU
  * goes, log appends per second, and receive → receipt latency through the real node (embedded
- * broker, checkpoints).
+ * broker, checkpoints). Runs as its own process, started by ingest.bench.ts with the node
+ * flags of the systemd unit; prints the section as one JSON line.
  */
 import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -219,7 +220,7 @@ async function throughputRound(
 const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
 
-export async function run(): Promise<BenchSection> {
+async function measureIngestNode(): Promise<BenchSection> {
   const rows: BenchRow[] = [];
 
   // 1. Pipeline throughput: 20 devices × 400 batches, all in flight at once, after 100 of
@@ -376,3 +377,5 @@ export async function run(): Promise<BenchSection> {
     ],
   };
 }
+
+process.stdout.write(JSON.stringify(await measureIngestNode()) + '\n');

@@ -12,4 +12,4 @@ export {
 } from './cli/simulate.js';
 export { startEnginechain, type EnginechainProcess } from './demo/processes.js';
 export { runDemo, type DemoOptions, type DemoSummary } from './demo/demo.js';
-export { agentUnitNodeOptions, agentUnitPath } from './kit/agent-unit.js';
+export { kitUnitNodeOptions, kitUnitPath, type KitUnit } from './kit/kit-units.js';

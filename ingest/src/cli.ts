@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { z } from 'zod';
 import { VinError } from '@enginechain/shared';
 import { BrokerError } from './broker/errors.js';
 import { checkListenerSpec } from './broker/listeners.js';
 import { brokerListenerSpecs } from './cli/broker-listeners.js';
+import { nodeConfigSchema, type NodeConfig } from './cli/node-config.js';
 import { registerDeviceAdmin } from './cli/device-admin.js';
 import { registerUsers } from './cli/users.js';
 import { dashboardPlugin } from './dashboard/plugin.js';
@@ -20,25 +20,6 @@ function hostPort(value: string, what: string): { host: string; port: number } {
   if (!m) throw new Error(`${what} must be host:port, got ${JSON.stringify(value)}`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
-
-const nodeConfigSchema = z.strictObject({
-  origin: z.string().min(1).optional(),
-  database: z.string().min(1).optional(),
-  mqtt: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
-  http: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
-  broker: z.strictObject({ url: z.string().regex(/^(mqtts?|wss?):\/\//), username: z.string().optional(), password: z.string().optional() }).optional(),
-  checkpointIntervalMs: z.number().int().min(10).optional(),
-  checkpointEveryEntries: z.number().int().min(1).optional(),
-  verifierThreads: z.number().int().min(1).max(64).optional(),
-  maxBatchesInPipeline: z.number().int().min(1).optional(),
-  maxBytesInPipeline: z.number().int().min(1).optional(),
-  mqtts: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
-  mqttWs: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
-  mqttWss: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
-  tls: z.strictObject({ cert: z.string().optional(), key: z.string().optional(), clientCa: z.string().optional() }).optional(),
-  allowPlaintext: z.boolean().optional(),
-  advertiseBroker: z.string().regex(/^(mqtts?|wss?):\/\//).optional(),
-}); // prettier-ignore
 
 function fail(message: string, code = 1): void {
   process.stderr.write(`enginechain: ${message}\n`);
@@ -96,7 +77,7 @@ export function register(program: Command): void {
         allowPlaintext?: boolean;
         advertiseBroker?: string;
       }) => {
-        let config: z.infer<typeof nodeConfigSchema> = {};
+        let config: NodeConfig = {};
         if (o.config) {
           const parsed = nodeConfigSchema.safeParse(JSON.parse(readFileSync(o.config, 'utf8')));
           if (!parsed.success) {

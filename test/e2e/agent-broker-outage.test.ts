@@ -6,7 +6,7 @@ import { loadAgentConfig, provisionDevice } from '@enginechain/agent';
 import {
   SIM_VEHICLE_DBC_PATH,
   SIM_VEHICLE_VSS_MAPPING,
-  agentUnitNodeOptions,
+  kitUnitNodeOptions,
   startEnginechain,
 } from '@enginechain/hardware';
 import { IngestNode, type IngestNodeOptions } from '@enginechain/ingest';
@@ -95,7 +95,7 @@ describe('agent through a one-minute broker outage', () => {
       agent = await startEnginechain(['agent', '--config', p.configPath, '--drain', '20000'], {
         logPath: agentLog,
         announce: false,
-        env: { NODE_OPTIONS: agentUnitNodeOptions() },
+        env: { NODE_OPTIONS: kitUnitNodeOptions('enginechain-agent') },
       });
       const pid = agent.child.pid!;
 

@@ -1,5 +1,5 @@
 /**
- * The installer kit (hardware/kit): board profiles checked against a schema, the systemd unit
+ * The installer kit (hardware/kit): board profiles checked against a schema, the systemd units
  * by `systemd-analyze verify` (or structurally, saying so), the udev rules structurally, and
  * all three against each other (every device a profile uses has a udev name and is allowed by
  * the unit).
@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest';
 import { boardProfileSchema, type BoardProfile } from '@enginechain/agent';
 import { TOYOTA_VSS_MAPPING } from '@enginechain/firmware-bridge';
 import { signalInfo } from '@enginechain/shared';
-import { agentUnitNodeOptions, agentUnitPath } from './agent-unit.js';
+import { kitUnitNodeOptions, kitUnitPath, type KitUnit } from './kit-units.js';
 
 const KIT = fileURLToPath(new URL('../../kit/', import.meta.url));
 
@@ -31,7 +31,8 @@ const profileFiles = readdirSync(join(KIT, 'profiles')).filter((f) => f.endsWith
 const profiles: BoardProfile[] = profileFiles.map((f) =>
   boardProfile.parse(JSON.parse(readFileSync(join(KIT, 'profiles', f), 'utf8'))),
 );
-const unitText = readFileSync(join(KIT, 'systemd', 'enginechain-agent.service'), 'utf8');
+const unitTextOf = (unit: KitUnit) => readFileSync(join(KIT, 'systemd', `${unit}.service`), 'utf8');
+const unitText = unitTextOf('enginechain-agent');
 const rulesText = readFileSync(join(KIT, 'udev', '99-enginechain.rules'), 'utf8');
 
 /** `Key=value` lines of one section; repeated keys keep every value. */
@@ -224,17 +225,8 @@ describe('systemd unit enginechain-agent.service', () => {
     expect(dirname(config)).toBe(`/var/lib/${one('StateDirectory')}`);
   });
 
-  it('runs node with flags Node accepts in NODE_OPTIONS (the ones the memory benchmark measures)', () => {
-    const options = agentUnitNodeOptions(unitText);
-    expect(options).toMatch(/--max-old-space-size=\d+/);
-    // Node refuses the whole variable, and so would never start the agent, if one flag is not
-    // allowed there (most V8 flags are not).
-    const r = spawnSync(process.execPath, ['-e', 'process.exit(0)'], {
-      env: { ...process.env, NODE_OPTIONS: options },
-      encoding: 'utf8',
-    });
-    expect(r.status, r.stderr).toBe(0);
-    expect(agentUnitPath()).toMatch(/kit\/systemd\/enginechain-agent\.service$/);
+  it('runs node with the flags the memory benchmark measures', () => {
+    expect(kitUnitNodeOptions('enginechain-agent', unitText)).toMatch(/--max-old-space-size=\d+/);
   });
 
   it('allows the device classes behind every /dev/enginechain name', () => {
@@ -243,32 +235,81 @@ describe('systemd unit enginechain-agent.service', () => {
     expect(allowed).toEqual(expect.arrayContaining(['char-ttyUSB', 'char-ttyACM']));
     for (const v of service.get('DeviceAllow') ?? []) expect(v).toMatch(/ rw$/);
   });
+});
 
-  const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-  const haveAnalyze = analyze.status === 0;
-  // Without systemd-analyze the test is reported as skipped, saying why: only the structural
-  // checks above ran.
-  const verifyTitle = haveAnalyze
-    ? 'passes systemd-analyze verify (only the missing ExecStart binary is tolerated)'
-    : 'systemd-analyze verify: SKIPPED, systemd-analyze not installed (structural checks only)';
-  it.runIf(haveAnalyze)(verifyTitle, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'enginechain-unit-'));
-    try {
-      const unit = join(dir, 'enginechain-agent.service');
-      copyFileSync(join(KIT, 'systemd', 'enginechain-agent.service'), unit);
-      const run = (path: string) =>
-        spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' })
-          .stderr.split('\n')
-          .filter((l) => l.trim() !== '')
-          // enginechain is not installed on the test machine; on a gateway it is.
-          .filter((l) => !/Command \/usr\/local\/bin\/enginechain is not executable/.test(l));
-      expect(run(unit)).toEqual([]);
-      // Control: verify does catch a misspelt key, so the empty list above means something.
-      const typo = join(dir, 'typo.service');
-      writeFileSync(typo, unitText.replace('WatchdogSec=30', 'WatchdogSecs=30'));
-      expect(run(typo).join('\n')).toMatch(/Unknown key 'WatchdogSecs'/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+describe('systemd unit enginechain-ingest.service', () => {
+  const text = unitTextOf('enginechain-ingest');
+  const service = section(text, 'Service');
+  const one = (key: string) => service.get(key)?.[0];
+
+  it('runs the node sandboxed, writing only its state directory', () => {
+    expect(one('Restart')).toBe('always');
+    expect(one('User')).toBe('enginechain-ingest');
+    expect(one('NoNewPrivileges')).toBe('yes');
+    expect(one('ProtectSystem')).toBe('strict');
+    expect(one('PrivateDevices')).toBe('yes');
+    expect(one('ReadWritePaths')).toBe(`/var/lib/${one('StateDirectory')}`);
+    expect(one('StateDirectoryMode')).toBe('0700');
+    expect(one('RestrictAddressFamilies')?.split(' ').sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_UNIX']);
+    // V8 writes the code it compiles into executable pages.
+    expect(service.has('MemoryDenyWriteExecute')).toBe(false);
+    expect(Number(one('LimitNOFILE'))).toBeGreaterThanOrEqual(65_536);
+  }); // prettier-ignore
+
+  it('keeps the data in the state directory and reads the config from the configuration directory', () => {
+    const exec = one('ExecStart') ?? '';
+    expect(exec).toMatch(/^\/usr\/local\/bin\/enginechain ingest /);
+    expect(/--data (\S+)/.exec(exec)?.[1]).toBe(`/var/lib/${one('StateDirectory')}`);
+    expect(dirname(/--config (\S+)/.exec(exec)?.[1] ?? '')).toBe(`/etc/${one('ConfigurationDirectory')}`);
+  }); // prettier-ignore
+
+  it('runs node with the young generation the throughput benchmark measures', () => {
+    expect(kitUnitNodeOptions('enginechain-ingest', text)).toMatch(/--max-semi-space-size=\d+/);
   });
 });
+
+describe.each(['enginechain-agent', 'enginechain-ingest'] as const)(
+  'systemd unit %s.service',
+  (unit) => {
+    const text = unitTextOf(unit);
+
+    it('sets NODE_OPTIONS that Node accepts', () => {
+      // Node refuses the whole variable, and so would never start the service, if one flag is
+      // not allowed there (most V8 flags are not).
+      const r = spawnSync(process.execPath, ['-e', 'process.exit(0)'], {
+        env: { ...process.env, NODE_OPTIONS: kitUnitNodeOptions(unit, text) },
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(kitUnitPath(unit)).toMatch(new RegExp(`kit/systemd/${unit}\\.service$`));
+    });
+
+    const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+    const haveAnalyze = analyze.status === 0;
+    // Without systemd-analyze the test is reported as skipped, saying why: only the structural
+    // checks above ran.
+    const verifyTitle = haveAnalyze
+      ? 'passes systemd-analyze verify (only the missing ExecStart binary is tolerated)'
+      : 'systemd-analyze verify: SKIPPED, systemd-analyze not installed (structural checks only)';
+    it.runIf(haveAnalyze)(verifyTitle, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'enginechain-unit-'));
+      try {
+        const file = join(dir, `${unit}.service`);
+        copyFileSync(join(KIT, 'systemd', `${unit}.service`), file);
+        const run = (path: string) =>
+          spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' })
+            .stderr.split('\n')
+            .filter((l) => l.trim() !== '')
+            // enginechain is not installed on the test machine; where the unit runs, it is.
+            .filter((l) => !/Command \/usr\/local\/bin\/enginechain is not executable/.test(l));
+        expect(run(file)).toEqual([]);
+        // Control: verify does catch a misspelt key, so the empty list above means something.
+        const typo = join(dir, 'typo.service');
+        writeFileSync(typo, text.replace('RestartSec=', 'RestartSecs='));
+        expect(run(typo).join('\n')).toMatch(/Unknown key 'RestartSecs'/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);
