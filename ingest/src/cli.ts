@@ -133,6 +133,7 @@ export function register(program: Command): void {
             ? { maxBatchesInPipeline: config.maxBatchesInPipeline }
             : {}),
           ...(config.maxBytesInPipeline ? { maxBytesInPipeline: config.maxBytesInPipeline } : {}),
+          ...(config.maxEvidenceBytes ? { maxEvidenceBytes: config.maxEvidenceBytes } : {}),
           // Logs go to stderr: stdout carries the one JSON line that says where the node listens.
           logger: pino({ name: 'enginechain-ingest' }, pino.destination(2)),
         }).catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_EVIDENCE_BYTES } from '@enginechain/shared';
 
 /**
  * The file `enginechain ingest --config` reads (docs/operating.md lists every key): strict, so
@@ -15,6 +16,7 @@ export const nodeConfigSchema = z.strictObject({
   verifierThreads: z.number().int().min(1).max(64).optional(),
   maxBatchesInPipeline: z.number().int().min(1).optional(),
   maxBytesInPipeline: z.number().int().min(1).optional(),
+  maxEvidenceBytes: z.number().int().min(1).max(MAX_EVIDENCE_BYTES).optional(),
   mqtts: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
   mqttWs: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),
   mqttWss: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65_535) }).optional(),

@@ -18,7 +18,7 @@ import {
   type BatchEvent,
   type BatchSample,
 } from '@enginechain/shared';
-import { IngestNode } from '../node/ingest-node.js';
+import { IngestNode, type IngestNodeOptions } from '../node/ingest-node.js';
 
 export const FLEET = {
   owner: { username: 'olivia@example.org', password: 'correct horse battery' },
@@ -44,7 +44,8 @@ export function fleetSpeed(s: number): number {
   return 0;
 }
 
-export async function startTestFleet() {
+/** `options`: more node options, over the fixture's. */
+export async function startTestFleet(options: Partial<IngestNodeOptions> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'enginechain-fleet-'));
   const node = await IngestNode.start({
     dataDir,
@@ -54,6 +55,7 @@ export async function startTestFleet() {
     verifierThreads: 1,
     loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
     logger: pino({ level: 'silent' }),
+    ...options,
   });
   const users = {
     owner: await node.access.createUser({

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
-import { signNodeMessage } from '@enginechain/shared';
+import { MAX_EVIDENCE_BYTES, signNodeMessage } from '@enginechain/shared';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
 import type { BrokerListenerSpec } from '../broker/listeners.js';
 import { DeviceAdmin } from '../devices/device-admin.js';
@@ -14,6 +14,7 @@ import { AccessService } from '../access/access-service.js';
 import { buildApp, type AppDependencies, type NodeInfo, type NodeStatus } from '../http/app.js';
 import { VehicleData } from '../vehicles/vehicle-data.js';
 import { EnrolmentService } from '../http/enrolment-service.js';
+import { MAX_EVIDENCE_BATCHES } from '../evidence/evidence-builder.js';
 import { BatchIngestor, type AcceptedBatchInfo } from '../pipeline/batch-ingestor.js';
 import { PipelineAdmission } from '../pipeline/pipeline-admission.js';
 import { VerifierPool } from '../pipeline/verifier-pool.js';
@@ -121,6 +122,11 @@ export interface IngestNodeOptions {
    * 256 KiB, so the count alone does not bound memory.
    */
   readonly maxBytesInPipeline?: number;
+  /**
+   * Bytes an evidence file the API builds may hold (default and ceiling MAX_EVIDENCE_BYTES,
+   * the most a verifier reads): a node with little memory may want less.
+   */
+  readonly maxEvidenceBytes?: number;
   readonly logger?: Logger;
 }
 
@@ -158,6 +164,18 @@ export class IngestNode {
   ) {}
 
   static async start(options: IngestNodeOptions): Promise<IngestNode> {
+    const { maxEvidenceBytes } = options;
+    if (
+      maxEvidenceBytes !== undefined &&
+      !(
+        Number.isSafeInteger(maxEvidenceBytes) &&
+        maxEvidenceBytes >= 1 &&
+        maxEvidenceBytes <= MAX_EVIDENCE_BYTES
+      )
+    )
+      throw new RangeError(
+        `maxEvidenceBytes: expected an integer from 1 to ${MAX_EVIDENCE_BYTES}, got ${maxEvidenceBytes}`,
+      );
     const log = options.logger ?? pino({ name: 'enginechain-ingest' });
     const origin = options.origin ?? DEFAULT_ORIGIN;
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
@@ -352,7 +370,10 @@ export class IngestNode {
       metrics: metrics.registry,
       store,
       access,
-      vehicles: new VehicleData(store, sidechain, keys.checkpointSigner),
+      vehicles: new VehicleData(store, sidechain, keys.checkpointSigner, {
+        batches: MAX_EVIDENCE_BATCHES,
+        bytes: options.maxEvidenceBytes ?? MAX_EVIDENCE_BYTES,
+      }),
       status,
       secureCookies: !isLoopback(options.http?.host ?? '127.0.0.1'),
       ...(options.loginRateLimit !== undefined ? { loginRateLimit: options.loginRateLimit } : {}),

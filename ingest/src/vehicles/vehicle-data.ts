@@ -42,6 +42,8 @@ export class VehicleData {
     private readonly store: IngestStore,
     private readonly sidechain: Sidechain,
     private readonly evidenceSigner: Ed25519NoteSigner,
+    /** What one evidence file may hold (buildEvidence's default when absent). */
+    private readonly evidenceLimits?: { readonly batches: number; readonly bytes: number },
   ) {
     this.vehicleTrips = new VehicleTrips(store);
   }
@@ -117,6 +119,7 @@ export class VehicleData {
       sidechain: this.sidechain,
       signer: this.evidenceSigner,
       request: { vin, eventId },
+      ...(this.evidenceLimits ? { limits: this.evidenceLimits } : {}),
     });
   }
 
