@@ -5,6 +5,9 @@ import {
   signBatch,
   ZERO_HASH,
 } from '@enginechain/shared';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IngestNode } from './ingest-node.js';
 import { connectDevice, postEnrolment, startTestNode } from './test-node.js';
@@ -78,6 +81,36 @@ describe('IngestNode (embedded broker, HTTP enrolment, receipts)', () => {
     expect(metrics).toContain('enginechain_ingest_batches_accepted_total 5');
     expect(metrics).toContain('enginechain_ingest_receipts_total 5');
     await client.endAsync(true);
+  });
+
+  it('on stop, settles the batches it has received and signs a last checkpoint over them', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'enginechain-node-'));
+    // No checkpoint of its own during the test: only the one stop signs covers the batches.
+    const n = await startNode(dataDir, { checkpointIntervalMs: 600_000, verifierThreads: 2 });
+    const { key } = await enrol(n);
+    const count = 300;
+    let prev = ZERO_HASH;
+    const batches: Uint8Array[] = [];
+    for (let seq = 0; seq < count; seq++) {
+      const bytes = signBatch(buildBatchPayload({ deviceId: key.deviceId, vin: VIN, seq, prev, clock: { source: 'system', jumps: [] }, samples: [{ name: 'Vehicle.Speed', unit: 'km/h', time: Date.now(), value: seq }] }), key); // prettier-ignore
+      prev = batchHash(bytes);
+      batches.push(bytes);
+    }
+    // As the broker hands them over: each is admitted, none has settled yet.
+    await Promise.all(batches.map((b) => n.receive(key.deviceId, b)));
+    expect(n.admission.inPipeline).toBeGreaterThan(count / 2);
+    await n.stop();
+    node = undefined;
+    const data = await IngestNode.openData(dataDir);
+    try {
+      expect((await data.store.counts()).batches).toBe(count);
+      expect(await data.store.rejectionCounts()).toEqual({});
+      const logSize = await data.store.logSize();
+      expect(logSize).toBe(count + 1); // and the registration
+      expect((await data.store.latestCheckpoint())?.treeSize).toBe(logSize);
+    } finally {
+      await data.close();
+    }
   });
 
   it.each([

@@ -482,11 +482,35 @@ export class IngestNode {
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops taking batches (the HTTP API and the broker close first), lets every batch already
+   * received settle for at most `drainMs` (verified and committed, or refused), signs a last
+   * checkpoint over what was committed, then closes the verifier threads and the store. A batch
+   * still unsettled at the deadline is not lost: it has no receipt, so its device sends it again
+   * (receipts for the drained ones go out the same way, when the device sends them again).
+   */
+  async stop(drainMs = 20_000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const close of this.closers) await close();
+    let deadline: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.admission.whenIdle().then(() => true),
+      new Promise<boolean>((r) => (deadline = setTimeout(() => r(false), drainMs))),
+    ]);
+    clearTimeout(deadline);
+    if (!drained)
+      this.log.warn(
+        { inPipeline: this.admission.inPipeline, waiting: this.admission.waiting },
+        'stopping with batches unsettled: their devices will send them again',
+      );
+    try {
+      const cp = await this.sidechain.checkpoint();
+      if (cp) this.log.info({ treeSize: cp.treeSize }, 'signed the last checkpoint');
+    } catch (err) {
+      this.log.error({ err }, 'could not sign the last checkpoint');
+    }
     await this.pool.close();
     await this.store.close();
     this.log.info('ingest node stopped');

@@ -80,6 +80,23 @@ describe('PipelineAdmission', () => {
     expect([a.inPipeline, a.bytesInPipeline]).toEqual([0, 0]);
   });
 
+  it('says when it is idle: nothing admitted and nothing waiting', async () => {
+    const a = new PipelineAdmission(1);
+    await a.whenIdle();
+    await a.admit(10);
+    const second = a.admit(20);
+    let idle = false;
+    const whenIdle = a.whenIdle().then(() => (idle = true));
+    a.release(10); // the second takes its place: not idle yet
+    await second;
+    await Promise.resolve();
+    expect(idle).toBe(false);
+    a.release(20);
+    await whenIdle;
+    expect(idle).toBe(true);
+    await a.whenIdle();
+  });
+
   it('refuses limits and sizes that are not integers in range', () => {
     for (const limit of [0, -1, 1.5, Number.NaN]) {
       expect(() => new PipelineAdmission(limit)).toThrow(RangeError);

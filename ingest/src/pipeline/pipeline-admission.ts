@@ -18,6 +18,7 @@ export class PipelineAdmission {
   private admitted = 0;
   private admittedBytes = 0;
   private readonly queue = new Fifo<Waiting>();
+  private idleWaiters: (() => void)[] = [];
 
   /**
    * `limit`: batches at most; `byteLimit`: their bytes at most. A batch larger than
@@ -48,6 +49,12 @@ export class PipelineAdmission {
     return this.queue.size;
   }
 
+  /** Resolves once nothing is admitted and nothing waits (at once when that is already so). */
+  whenIdle(): Promise<void> {
+    if (this.admitted === 0 && this.queue.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /**
    * Resolves when the caller may hand one batch of `bytes` bytes to the pipeline, in the
    * order asked; the caller then owes one `release(bytes)` with the same size.
@@ -76,6 +83,11 @@ export class PipelineAdmission {
       this.queue.shift();
       this.take(next.bytes);
       next.resolve();
+    }
+    if (this.admitted === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
     }
   }
 
