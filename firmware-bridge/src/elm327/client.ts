@@ -62,6 +62,8 @@ export interface EcuPids {
 
 const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 const MAX_PIDS_PER_REQUEST = 6;
+/** Start-up exchanges tried before a garbled one means no ELM327 is there. */
+const INIT_ATTEMPTS = 3;
 
 /**
  * An ELM327 (or compatible: STN11xx, OBDLink, Wi-Fi clones) driven over a serial port or TCP:
@@ -98,7 +100,18 @@ export class Elm327Client {
     });
     const client = new Elm327Client(new ElmLink(transport), options);
     try {
-      await client.init();
+      // Line noise (a Bluetooth or Wi-Fi clone, a loose connector) can garble one reply of
+      // the start-up exchange, as it does a reading later on; the exchange begins with a
+      // reset, so it is run again rather than the adapter given up for absent.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.init();
+          break;
+        } catch (err) {
+          if (!(err instanceof AdapterError && err.code === 'protocol' && attempt < INIT_ATTEMPTS))
+            throw err;
+        }
+      }
     } catch (err) {
       await client.close();
       if (err instanceof AdapterError && (err.code === 'timeout' || err.code === 'protocol')) {

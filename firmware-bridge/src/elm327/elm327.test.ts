@@ -167,6 +167,21 @@ describe('Elm327Client: every adapter reply', () => {
     for (let i = 0; i < 5; i++) expect((await c.readPids([0x0d]))[0]!.pids[0]!.pid).toBe(0x0d);
   });
 
+  it('line noise in a reply of the start-up exchange: connect runs the exchange again', async () => {
+    const elm = await emulator();
+    elm.faults.injectGarbageBefore('0100', 24);
+    elm.faults.injectGarbageBefore('ATDPN', 24);
+    const c = await client({ port: elm.url! });
+    expect(c.identity.protocolNumber).toBe('6');
+    expect((await c.readPids([0x0d]))[0]!.pids[0]!.pid).toBe(0x0d);
+    // Noise in every attempt: no ELM327 worth the name is there.
+    elm.faults.injectGarbageBefore('0100', 24, 3);
+    await expect(Elm327Client.connect({ port: elm.url! })).rejects.toMatchObject({
+      code: 'no-adapter',
+      message: expect.stringMatching(/no ELM327 answered \(not hex data/),
+    });
+  });
+
   it('a slow reply times out, its late text is discarded, the next request is answered', async () => {
     const elm = await emulator();
     const c = await client({ port: elm.url!, timeoutMs: 150 });

@@ -33,6 +33,8 @@ export class Elm327Faults extends EventEmitter<{ drop: []; unplug: [number] }> {
   fragmentBytes = 0;
   /** Bytes of line noise to send before the next reply (never `>` or CR). */
   private garbage = 0;
+  /** … and before the next replies to particular commands: [command, bytes] in order. */
+  private garbageFor: [command: string, bytes: number][] = [];
   private readonly statusQueue: ElmStatusFault[] = [];
   private dtcOverride: string[] | undefined;
   private pending: string[] = [];
@@ -50,6 +52,18 @@ export class Elm327Faults extends EventEmitter<{ drop: []; unplug: [number] }> {
   injectGarbage(bytes = 16): this {
     if (!(Number.isInteger(bytes) && bytes > 0)) throw new RangeError('bytes must be > 0');
     this.garbage += bytes;
+    return this;
+  }
+
+  /**
+   * Sends `bytes` random non-prompt bytes before each of the next `count` replies to
+   * `command` (as sent, e.g. `0100`): noise at a chosen step of an exchange, such as the
+   * client's start-up.
+   */
+  injectGarbageBefore(command: string, bytes = 16, count = 1): this {
+    if (!(Number.isInteger(bytes) && bytes > 0)) throw new RangeError('bytes must be > 0');
+    if (!(Number.isInteger(count) && count > 0)) throw new RangeError('count must be > 0');
+    for (let i = 0; i < count; i++) this.garbageFor.push([command.toUpperCase(), bytes]);
     return this;
   }
 
@@ -111,10 +125,12 @@ export class Elm327Faults extends EventEmitter<{ drop: []; unplug: [number] }> {
     return this.statusQueue.shift();
   }
 
-  /** @internal Takes the pending garbage byte count. */
-  takeGarbage(): number {
-    const n = this.garbage;
+  /** @internal Takes the garbage byte count pending before the reply to `command`. */
+  takeGarbage(command: string): number {
+    let n = this.garbage;
     this.garbage = 0;
+    const i = this.garbageFor.findIndex(([c]) => c === command.toUpperCase());
+    if (i >= 0) n += this.garbageFor.splice(i, 1)[0]![1];
     return n;
   }
 }

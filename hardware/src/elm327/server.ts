@@ -86,7 +86,7 @@ class CommandPump {
     const delay = this.faults.delayMs;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (this.closed) return;
-    const garbage = this.faults.takeGarbage();
+    const garbage = this.faults.takeGarbage(trimmed);
     let noise = '';
     for (let i = 0; i < garbage; i++) {
       let b = Math.floor(this.random() * 256);
