@@ -12,9 +12,8 @@ import {
   type DeviceKey,
   type DroppedBatch,
 } from '@enginechain/shared';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectGarbage } from './collect-garbage.test-support.js';
 import { SqliteIngestStore } from '../storage/sqlite-store.js';
 import {
   BatchIngestor,
@@ -296,8 +295,7 @@ describe('BatchIngestor', () => {
     })();
     expect((await Promise.all(outcomes.slice(0, 20))).map((o) => o.status)).toEqual(Array(20).fill('accepted'));
     await new Promise((r) => setTimeout(r, 0));
-    setFlagsFromString('--expose-gc');
-    (runInNewContext('gc') as () => void)();
+    collectGarbage();
     expect(stored.filter((w) => w.deref() !== undefined)).toHaveLength(0);
     release();
     expect((await Promise.all(outcomes.slice(20))).map((o) => o.status)).toEqual(Array(10).fill('accepted'));

@@ -9,8 +9,13 @@ import {
 import { BatchGroupWriter, type BatchGroupWriterOptions } from './batch-group-writer.js';
 import type { IngestRejectionCode } from './rejections.js';
 import { Fifo } from './fifo.js';
-import type { VerifierPool, VerifyResult } from './verifier-pool.js';
-import { toAcceptedBatch, toVerifiedBatch, type VerifiedBatch } from './verified-batch.js';
+import type { VerifierPool } from './verifier-pool.js';
+import {
+  toAcceptedBatch,
+  toVerifiedBatch,
+  type VerifiedBatch,
+  type VerifyResult,
+} from './verified-batch.js';
 
 export interface AcceptedBatchInfo {
   readonly deviceId: string;

@@ -27,10 +27,13 @@ export interface VerifiedBatch {
   readonly logEntry: Uint8Array;
 }
 
-/** A worker's answer to one request: the batch prepared for storage, or why it was refused. */
-export type VerifyAnswer =
-  | { readonly id: number; readonly ok: true; readonly batch: VerifiedBatch }
-  | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string };
+/** A verification's outcome: the batch prepared for storage, or why it was refused. */
+export type VerifyResult =
+  | { readonly ok: true; readonly batch: VerifiedBatch }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** A worker's answer to one request (`id`): its VerifyResult. */
+export type VerifyAnswer = VerifyResult & { readonly id: number };
 
 /**
  * Answers of one worker message, column by column, because a message is cloned field by field

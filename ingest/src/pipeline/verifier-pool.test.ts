@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import {
   batchHash,
   buildBatchPayload,
@@ -10,8 +8,9 @@ import {
   type DeviceKey,
 } from '@enginechain/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toVerifiedBatch } from './verified-batch.js';
-import { VerifierPool, type VerifyResult } from './verifier-pool.js';
+import { collectGarbage } from './collect-garbage.test-support.js';
+import { toVerifiedBatch, type VerifyResult } from './verified-batch.js';
+import { VerifierPool } from './verifier-pool.js';
 
 const VIN = '1HGCM82633A004352';
 const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);
@@ -111,8 +110,7 @@ describe('VerifierPool', () => {
     })();
     const first = await Promise.all(answers.slice(0, 200));
     expect(first.map((r) => (r.ok ? 'ok' : r.code))).toEqual(Array(200).fill('bad-cbor'));
-    setFlagsFromString('--expose-gc');
-    (runInNewContext('gc') as () => void)();
+    collectGarbage();
     expect(sent.filter((w) => w.deref() !== undefined)).toHaveLength(0);
     expect((await Promise.all(answers)).every((r) => !r.ok)).toBe(true);
   });

@@ -4,9 +4,9 @@ import { Fifo } from './fifo.js';
 import {
   answerCount,
   decodeAnswers,
-  type VerifiedBatch,
   type VerifyAnswer,
   type VerifyAnswers,
+  type VerifyResult,
 } from './verified-batch.js';
 
 /**
@@ -29,10 +29,6 @@ export interface VerifyRequests {
   readonly lengths: readonly number[];
   readonly bytes: Uint8Array;
 }
-
-export type VerifyResult =
-  | { readonly ok: true; readonly batch: VerifiedBatch }
-  | { readonly ok: false; readonly code: string; readonly message: string };
 
 /** A request not yet sent to a worker. */
 interface Queued {
